@@ -1,0 +1,5 @@
+export { startProviderNode, type ProviderNode } from './node.ts'
+export { ProviderConfig, loadProviderConfig, type ProviderConfigInput } from './config.ts'
+export { createDevEngine, type DevEngineOptions } from './engines/dev.ts'
+export { createOpenAIEngine, type OpenAIEngineOptions } from './engines/openai.ts'
+export type { Engine, EngineEvent, EngineModel, EngineRequest } from './engines/index.ts'

@@ -1,0 +1,147 @@
+import type { Connection, Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import {
+  BusyError,
+  DeadlineError,
+  INFER_PROTOCOL,
+  InferRequest,
+  InvalidRequestError,
+  MAX_FRAME_BYTES,
+  MAX_INBOUND_INFER_STREAMS,
+  ModelNotFoundError,
+  REQUEST_FRAME_TIMEOUT_MS,
+  encodeFrame,
+  readFrames,
+  toMarketError,
+  type MarketPeer,
+  type ResponseFrame,
+  type Usage,
+} from '@agora/protocol'
+import type { Catalog } from '../catalog.ts'
+import type { Engine } from '../engines/index.ts'
+import type { ProviderStats } from '../stats.ts'
+
+export interface ServeParameters {
+  peer: MarketPeer
+  engine: Engine
+  catalog: Catalog
+  stats: ProviderStats
+  log: Logger
+  /** Called when in-flight counts change, so the offer can be re-announced. */
+  onLoadChange: () => void
+}
+
+/** Closed by the router: its client went away, or it gave up on us. */
+class StreamClosedError extends Error {
+  override name = 'StreamClosedError'
+}
+
+const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }
+
+/**
+ * Serves the inference protocol: reads one request frame (within a deadline and a size
+ * limit), runs it on the engine, and writes response frames. When the router closes the
+ * stream, generation is aborted.
+ */
+export async function serveInference({ peer, engine, catalog, stats, log, onLoadChange }: ServeParameters): Promise<() => Promise<void>> {
+  async function handle(stream: Stream, connection: Connection): Promise<void> {
+    const abort = new AbortController()
+    let finished = false
+    stream.addEventListener('close', () => {
+      if (!finished) abort.abort(new StreamClosedError('the router closed the stream'))
+    })
+    const send = async (frame: ResponseFrame): Promise<void> => {
+      if (stream.writeStatus !== 'writable') throw new StreamClosedError('the stream is no longer writable')
+      stats.framesSent++
+      if (!stream.send(encodeFrame(frame))) await stream.onDrain({ signal: abort.signal })
+    }
+    const fail = async (error: unknown): Promise<void> => {
+      const market = toMarketError(error)
+      if (market.status >= 500 && market.code !== 'provider_busy') log.warn({ err: error }, 'inference failed')
+      const { status, type, code, message, param } = market
+      await send({ t: 'error', error: { status, type, code, message, param } }).catch(() => {})
+      await stream.close().catch(() => stream.abort(new Error('close failed')))
+    }
+
+    let request: InferRequest
+    try {
+      request = InferRequest.parse(await readRequestFrame(stream))
+    } catch (error) {
+      finished = true
+      await fail(new InvalidRequestError('malformed inference request', { cause: error }))
+      return
+    }
+    stats.requests++
+    const model = catalog.get(String(request.body.model))
+    if (!model) {
+      finished = true
+      stats.failed++
+      await fail(new ModelNotFoundError(String(request.body.model)))
+      return
+    }
+    if (!catalog.acquire(model)) {
+      finished = true
+      stats.busy++
+      await fail(new BusyError())
+      return
+    }
+    onLoadChange()
+    const deadline = setTimeout(() => abort.abort(new DeadlineError()), Math.max(0, request.deadline - Date.now()))
+    try {
+      const streaming = request.kind !== 'embeddings' && request.body.stream === true
+      let usage = ZERO_USAGE
+      const events = engine.run({ kind: request.kind, body: { ...request.body, model: model.engineModel }, stream: streaming }, abort.signal)
+      for await (const event of events) {
+        if (event.type === 'usage') {
+          usage = event.usage
+          continue
+        }
+        // Answer under the published name, whatever the engine calls the model.
+        event.data.model = model.id
+        await send({ t: event.type, data: event.data })
+      }
+      abort.signal.throwIfAborted()
+      await send({ t: 'end', usage })
+      finished = true
+      await stream.close()
+      stats.succeeded++
+      stats.promptTokens += usage.prompt_tokens
+      stats.completionTokens += usage.completion_tokens
+    } catch (error) {
+      finished = true
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : error
+      if (reason instanceof StreamClosedError) {
+        stats.aborted++
+        log.debug({ peer: connection.remotePeer.toString() }, 'request aborted by the router')
+        stream.abort(reason)
+        return
+      }
+      stats.failed++
+      await fail(reason)
+    } finally {
+      clearTimeout(deadline)
+      catalog.release(model)
+      onLoadChange()
+    }
+  }
+
+  await peer.handle(INFER_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_INFER_STREAMS })
+  return () => peer.unhandle(INFER_PROTOCOL)
+}
+
+/** Reads the single request frame, giving up after `REQUEST_FRAME_TIMEOUT_MS`. */
+async function readRequestFrame(stream: Stream): Promise<unknown> {
+  const frames = readFrames(stream, MAX_FRAME_BYTES)
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no request frame in time')), REQUEST_FRAME_TIMEOUT_MS)
+    })
+    const first = await Promise.race([frames.next(), timeout])
+    if (first.done) throw new Error('stream ended before the request frame')
+    return first.value
+  } finally {
+    clearTimeout(timer)
+    void frames.return(undefined)
+  }
+}

@@ -1,0 +1,35 @@
+import { Hono } from 'hono'
+import { RouteNotFoundError, toMarketError } from '@agora/protocol'
+import { bearerAuth } from './middleware/auth/index.ts'
+import { inferenceRoutes } from './routes/v1/inference.ts'
+import { modelRoutes } from './routes/v1/models.ts'
+import { openApiDocument } from './openapi.ts'
+import type { RelayContext } from './relay.ts'
+
+export interface AppParameters extends RelayContext {
+  apiKeys: string[]
+}
+
+/**
+ * The router's HTTP app: the OpenAI-compatible `/v1` API, `/health` and `/openapi.json`.
+ * Every error leaves through `onError` in OpenAI's shape.
+ */
+export function createApp(params: AppParameters): Hono {
+  const { peer, registry, log } = params
+  const document = openApiDocument()
+  const app = new Hono()
+  app.get('/health', (c) =>
+    c.json({ status: 'ok' as const, peerId: peer.peerId.toString(), peers: peer.getConnections().length, offers: registry.offers().length }),
+  )
+  app.get('/openapi.json', (c) => c.json(document))
+  app.use('/v1/*', bearerAuth({ keys: params.apiKeys }))
+  app.route('/v1', inferenceRoutes(params))
+  app.route('/v1', modelRoutes(params))
+  app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).toBody(), 404))
+  app.onError((error, c) => {
+    const market = toMarketError(error)
+    if (market.status >= 500) log.error({ err: error, path: c.req.path }, market.message)
+    return c.json(market.toBody(), market.status as 400)
+  })
+  return app
+}

@@ -1,0 +1,3 @@
+export { startRouter, type Router } from './router.ts'
+export { RouterConfig, routerConfigFromEnv, type RouterConfigInput } from './config.ts'
+export { OfferRegistry, type Candidate } from './routing/registry.ts'

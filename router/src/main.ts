@@ -1,0 +1,26 @@
+import { routerConfigFromEnv } from './config.ts'
+import { startRouter } from './router.ts'
+
+const HELP = `agora-router: the OpenAI-compatible router of the Agora marketplace
+
+Usage: agora-router [--help]
+
+Configuration comes from the environment:
+  ROUTER_API_KEYS            comma-separated Bearer keys clients may use (required)
+  ROUTER_HOST                HTTP host (default 127.0.0.1)
+  ROUTER_PORT                HTTP port (default 8080, 0 = any free port)
+  ROUTER_P2P_LISTEN          comma-separated libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)
+  ROUTER_P2P_ANNOUNCE        comma-separated multiaddrs to announce instead
+  ROUTER_PEER_KEY            libp2p private key, protobuf in base64 (default: a fresh one)
+  ROUTER_REQUEST_TIMEOUT_MS  deadline of one request (default 300000)
+  LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)
+`
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP)
+} else {
+  const router = await startRouter(routerConfigFromEnv(process.env))
+  const shutdown = () => void router.stop().then(() => process.exit(0))
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}

@@ -1,0 +1,59 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Logger } from 'pino'
+import { OFFERS_TOPIC, decodeOffer, type MarketPeer, type OfferRejection } from '@agora/protocol'
+import type { OfferRegistry } from '../routing/registry.ts'
+
+export interface OfferIntake {
+  /** Offers dropped, by reason, since start. */
+  readonly rejected: Record<OfferRejection | 'stale' | 'unsigned', number>
+  stop(): void
+}
+
+/**
+ * Listens for offers on the offers topic. Validation runs as gossipsub message
+ * validation, so an invalid offer is neither registered nor forwarded, and rejected ones
+ * count against the peer that relayed them in gossipsub's peer score.
+ */
+export function receiveOffers({ peer, registry, log }: { peer: MarketPeer; registry: OfferRegistry; log: Logger }): OfferIntake {
+  const rejected: OfferIntake['rejected'] = {
+    malformed: 0,
+    'peer-mismatch': 0,
+    expired: 0,
+    'ttl-too-long': 0,
+    'bad-binding': 0,
+    stale: 0,
+    unsigned: 0,
+  }
+  const knownBindings = new Set<string>()
+  const pubsub = peer.services.pubsub
+  pubsub.topicValidators.set(OFFERS_TOPIC, async (relayer, message) => {
+    if (message.type !== 'signed') {
+      rejected.unsigned++
+      return TopicValidatorResult.Reject
+    }
+    const result = await decodeOffer(message.data, message.from.toString(), Date.now(), knownBindings)
+    if (!result.ok) {
+      rejected[result.reason]++
+      log.debug({ from: message.from.toString(), relayer: relayer.toString(), reason: result.reason, details: result.details }, 'offer rejected')
+      return result.reason === 'expired' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+    }
+    if (registry.accept(result.offer) === 'stale') {
+      rejected.stale++
+      return TopicValidatorResult.Ignore
+    }
+    return TopicValidatorResult.Accept
+  })
+  pubsub.subscribe(OFFERS_TOPIC)
+  const sweeper = setInterval(() => {
+    for (const peerId of registry.evictExpired()) log.info({ peerId }, 'offer expired')
+  }, 1_000)
+
+  return {
+    rejected,
+    stop() {
+      clearInterval(sweeper)
+      pubsub.topicValidators.delete(OFFERS_TOPIC)
+      pubsub.unsubscribe(OFFERS_TOPIC)
+    },
+  }
+}
