@@ -60,11 +60,11 @@ export class InvalidRequestError extends MarketError {
   }
 }
 
-/** 401: missing, malformed or unknown API key. */
+/** 401: missing, malformed or unknown API key (typed as OpenAI types it: `invalid_request_error`, code `invalid_api_key`). */
 export class AuthenticationError extends MarketError {
   override name = 'AuthenticationError'
   constructor(message = 'Invalid API key. Pass it as `Authorization: Bearer <key>`.', code = 'invalid_api_key') {
-    super(401, 'authentication_error', code, message)
+    super(401, 'invalid_request_error', code, message)
   }
 }
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { RouteNotFoundError, toMarketError } from '@agora/protocol'
+import { MarketError, RouteNotFoundError, toMarketError } from '@agora/protocol'
 import { bearerAuth } from './middleware/auth/index.ts'
 import { inferenceRoutes } from './routes/v1/inference.ts'
 import { modelRoutes } from './routes/v1/models.ts'
@@ -28,7 +28,9 @@ export function createApp(params: AppParameters): Hono {
   app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).toBody(), 404))
   app.onError((error, c) => {
     const market = toMarketError(error)
-    if (market.status >= 500) log.error({ err: error, path: c.req.path }, market.message)
+    // Our own errors are expected outcomes (a provider failed, a deadline passed); anything else is a bug.
+    if (!(error instanceof MarketError)) log.error({ err: error, path: c.req.path }, 'unhandled error')
+    else if (market.status >= 500) log.warn({ status: market.status, code: market.code, path: c.req.path }, market.message)
     return c.json(market.toBody(), market.status as 400)
   })
   return app

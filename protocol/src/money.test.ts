@@ -1,0 +1,39 @@
+import { describe, it, expect } from 'vitest'
+import { formatUsd, requestCost, usdPerToken } from './money.ts'
+
+describe('requestCost', () => {
+  const price = { inputPerMTok: 150_000n, outputPerMTok: 600_000n }
+
+  it('prices tokens per million, in integer micro-USD', () => {
+    expect(requestCost({ promptTokens: 1_000, completionTokens: 500 }, price)).toBe(450n)
+    expect(requestCost({ promptTokens: 1_000_000, completionTokens: 1_000_000 }, price)).toBe(750_000n)
+    expect(requestCost({ promptTokens: 0, completionTokens: 0 }, price)).toBe(0n)
+  })
+
+  it('rounds up once over the sum, never per part', () => {
+    // 1 input token costs 0.15 micro-USD and 1 output token 0.6: 0.75 in all, charged as 1, not 1 + 1.
+    expect(requestCost({ promptTokens: 1, completionTokens: 1 }, price)).toBe(1n)
+    // Exactly one micro-USD is not rounded up to two.
+    expect(requestCost({ promptTokens: 0, completionTokens: 5 }, { inputPerMTok: 0n, outputPerMTok: 200_000n })).toBe(1n)
+  })
+
+  it('stays exact far beyond float precision', () => {
+    const huge = { inputPerMTok: 10n ** 20n + 1n, outputPerMTok: 0n }
+    expect(requestCost({ promptTokens: 1_000_000, completionTokens: 0 }, huge)).toBe(10n ** 20n + 1n)
+  })
+})
+
+describe('formatting', () => {
+  it('formats micro-USD as exact USD strings', () => {
+    expect(formatUsd(1_500_000n)).toBe('1.5')
+    expect(formatUsd(1n)).toBe('0.000001')
+    expect(formatUsd(0n)).toBe('0')
+    expect(formatUsd(-2_000_000n)).toBe('-2')
+  })
+
+  it('turns per-million prices into USD per token, as OpenRouter lists them', () => {
+    expect(usdPerToken(150_000n)).toBe('0.00000015')
+    expect(usdPerToken(1n)).toBe('0.000000000001')
+    expect(usdPerToken(0n)).toBe('0')
+  })
+})

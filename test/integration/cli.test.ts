@@ -1,0 +1,107 @@
+import { afterEach, describe, it, expect } from 'vitest'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+
+/**
+ * The commands as people run them, each in its own process: `npm start`'s script and the
+ * curl line it prints, and a router and a provider node started from their CLIs.
+ */
+const root = resolve(import.meta.dirname, '../..')
+const tsx = join(root, 'node_modules/.bin/tsx')
+const children: ChildProcess[] = []
+
+afterEach(async () => {
+  await Promise.all(
+    children.splice(0).map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null) return done()
+          child.once('exit', () => done())
+          child.kill('SIGTERM')
+        }),
+    ),
+  )
+})
+
+/** Starts a process and resolves with the first stdout line `match` accepts. */
+function startUntil(command: string, args: string[], match: (line: string) => boolean, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; line: string; lines: string[] }> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  const lines: string[] = []
+  let stderr = ''
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()))
+  return new Promise((resolveLine, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} printed nothing useful:\n${lines.join('\n')}\n${stderr}`)), 20_000)
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line)
+      if (match(line)) {
+        clearTimeout(timer)
+        resolveLine({ child, line, lines })
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${lines.join('\n')}\n${stderr}`)))
+  })
+}
+
+describe('npm start', () => {
+  it('prints a base URL, a key and a curl line that works when pasted', async () => {
+    const { line: curlLine, lines } = await startUntil(tsx, ['test/fixtures/start.ts', '--port', '0'], (line) => line.trim().startsWith('curl '))
+    expect(lines.join('\n')).toMatch(/API base URL\s+http:\/\/127\.0\.0\.1:\d+\/v1/)
+    expect(lines.join('\n')).toMatch(/API key\s+sk-agora-/)
+    const { stdout } = await promisify(execFile)('bash', ['-c', curlLine.trim() + ' --silent --fail-with-body'])
+    const completion = JSON.parse(stdout)
+    expect(completion.object).toBe('chat.completion')
+    expect(completion.choices[0].message.content.length).toBeGreaterThan(0)
+  })
+})
+
+describe('router and provider-node CLIs', () => {
+  it('print help', async () => {
+    const run = promisify(execFile)
+    expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_API_KEYS/)
+    expect((await run(tsx, ['provider-node/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/provider-node start --config/)
+  })
+
+  it('reject a bad provider config naming the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
+    const config = join(dir, 'provider.json')
+    await writeFile(config, JSON.stringify({ bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/x'], engine: { kind: 'dev' }, models: [{ id: 'm', pricing: { inputPerMTok: -5, outputPerMTok: 1 } }] }))
+    const result = await promisify(execFile)(tsx, ['provider-node/src/main.ts', 'start', '--config', config], { cwd: root }).catch((e: { code: number; stderr: string }) => e)
+    expect((result as { code: number }).code).toBe(2)
+    expect((result as { stderr: string }).stderr).toMatch(/models\.0\.pricing\.inputPerMTok|models\[0\]\.pricing\.inputPerMTok/)
+  })
+
+  it('find each other over libp2p as separate processes and serve a request', async () => {
+    const key = 'sk-agora-cli-test'
+    const { line } = await startUntil(tsx, ['router/src/main.ts'], (l) => l.includes('router started'), {
+      ROUTER_API_KEYS: key,
+      ROUTER_PORT: '0',
+      LOG_LEVEL: 'info',
+    })
+    const { url, multiaddrs } = JSON.parse(line) as { url: string; multiaddrs: string[] }
+    const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
+    const config = join(dir, 'provider.json')
+    await writeFile(config, JSON.stringify({ name: 'cli-node', engine: { kind: 'dev' }, models: [{ id: 'dev/cli' }] }))
+    await startUntil(tsx, ['provider-node/src/main.ts', 'start', '--config', config], (l) => l.includes('provider node started'), {
+      PROVIDER_BOOTSTRAP: multiaddrs.join(','),
+      LOG_LEVEL: 'info',
+    })
+    const ask = () =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'dev/cli', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+    let response = await ask()
+    for (let i = 0; i < 100 && response.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      response = await ask()
+    }
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ object: 'chat.completion', model: 'dev/cli', provider: 'cli-node' })
+  })
+})
