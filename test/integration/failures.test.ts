@@ -38,7 +38,8 @@ async function readEvents(response: Response, onEvent?: (data: string) => void):
     },
   })
   const decoder = new TextDecoder()
-  for await (const bytes of response.body!) parser.feed(decoder.decode(bytes, { stream: true }))
+  const reader = response.body!.getReader()
+  for (let next = await reader.read(); !next.done; next = await reader.read()) parser.feed(decoder.decode(next.value, { stream: true }))
   return events
 }
 
