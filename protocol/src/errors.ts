@@ -26,6 +26,8 @@ export class MarketError extends Error {
   readonly code: string
   readonly param: string | null
   readonly details: string | undefined
+  /** HTTP headers to send with the error response (e.g. `retry-after`). */
+  readonly headers: Record<string, string> = {}
 
   constructor(
     status: number,
@@ -124,6 +126,48 @@ export class ClientClosedError extends MarketError {
   override name = 'ClientClosedError'
   constructor(message = 'the client closed the connection') {
     super(499, 'client_closed_request', 'client_closed_request', message)
+  }
+}
+
+/** 402: the account cannot pay for this request. Clients must not retry until they top up. */
+export class InsufficientCreditsError extends MarketError {
+  override name = 'InsufficientCreditsError'
+  constructor(message = 'Insufficient credits: add credits to your account to continue') {
+    super(402, 'insufficient_quota', 'insufficient_credits', message)
+  }
+}
+
+/** 402: the key's own spend limit for its current period is reached. */
+export class KeyLimitError extends MarketError {
+  override name = 'KeyLimitError'
+  constructor(message: string) {
+    super(402, 'insufficient_quota', 'key_limit_exceeded', message)
+  }
+}
+
+/** 403: the key may not use this model. */
+export class ModelNotAllowedError extends MarketError {
+  override name = 'ModelNotAllowedError'
+  constructor(model: string) {
+    super(403, 'permission_error', 'model_not_allowed', `This API key is not allowed to use \`${model}\``, { param: 'model' })
+  }
+}
+
+/** 403: authenticated, but not allowed to do this (e.g. a management call without the admin token). */
+export class PermissionError extends MarketError {
+  override name = 'PermissionError'
+  constructor(message: string) {
+    super(403, 'permission_error', 'forbidden', message)
+  }
+}
+
+/** 429: a key's requests- or tokens-per-minute limit; `retryAfterMs` becomes `Retry-After`. */
+export class RateLimitError extends MarketError {
+  override name = 'RateLimitError'
+  readonly retryAfterMs: number
+  constructor(message: string, retryAfterMs: number, code: 'rate_limit_exceeded' | 'tokens_rate_limit_exceeded' = 'rate_limit_exceeded') {
+    super(429, 'rate_limit_error', code, message)
+    this.retryAfterMs = retryAfterMs
   }
 }
 

@@ -31,7 +31,7 @@ export function createApp(params: AppParameters): Hono {
     // Our own errors are expected outcomes (a provider failed, a deadline passed); anything else is a bug.
     if (!(error instanceof MarketError)) log.error({ err: error, path: c.req.path }, 'unhandled error')
     else if (market.status >= 500) log.warn({ status: market.status, code: market.code, path: c.req.path }, market.message)
-    return c.json(market.toBody(), market.status as 400)
+    return c.json(market.toBody(), market.status as 400, market.headers)
   })
   return app
 }
