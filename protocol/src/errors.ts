@@ -113,7 +113,7 @@ export class DeadlineError extends MarketError {
   }
 }
 
-/** 503 from a provider whose capacity is full: the router tries another one. */
+/** 503 from a provider whose capacity is full; the router may try another provider before the first byte. */
 export class BusyError extends MarketError {
   override name = 'BusyError'
   constructor(message = 'The provider is at capacity') {

@@ -1,4 +1,4 @@
-import type { ModelOfferInput } from '@agora/protocol'
+import { MAX_OFFER_MODELS, type ModelOfferInput } from '@agora/protocol'
 import type { ProviderConfig } from './config.ts'
 import type { EngineModel } from './engines/index.ts'
 
@@ -19,6 +19,8 @@ export interface PublishedModel {
  */
 export class Catalog {
   #models = new Map<string, PublishedModel>()
+  /** Models left out of the offer because one offer may list at most `MAX_OFFER_MODELS`. */
+  dropped = 0
 
   constructor(private readonly config: Pick<ProviderConfig, 'models' | 'defaults'>) {}
 
@@ -29,8 +31,9 @@ export class Catalog {
     const wanted = models.length
       ? models.filter((m) => available.has(m.upstream ?? m.id))
       : engineModels.map((m) => ({ id: m.id }) as (typeof models)[number])
+    this.dropped = Math.max(0, wanted.length - MAX_OFFER_MODELS)
     const next = new Map<string, PublishedModel>()
-    for (const m of wanted) {
+    for (const m of wanted.slice(0, MAX_OFFER_MODELS)) {
       const engineModel = m.upstream ?? m.id
       next.set(m.id, {
         id: m.id,

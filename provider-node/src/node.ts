@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { OFFERS_TOPIC, createPeer, keepConnected, signPeerBinding, type MarketPeer, type Offer } from '@agora/protocol'
+import { MAX_OFFER_MODELS, OFFERS_TOPIC, createPeer, keepConnected, signPeerBinding, type MarketPeer, type Offer } from '@agora/protocol'
 import type { Address } from 'viem'
 import type { ProviderConfig } from './config.ts'
 import { Catalog } from './catalog.ts'
@@ -50,6 +50,7 @@ export async function startProviderNode(config: ProviderConfig, options: StartPr
     let changed: boolean
     try {
       changed = catalog.update(await engine.models(AbortSignal.timeout(10_000)))
+      if (catalog.dropped) log.warn({ dropped: catalog.dropped, max: MAX_OFFER_MODELS }, 'the engine reports more models than one offer may list: list the ones to publish under `models`')
     } catch (error) {
       log.warn({ err: error }, 'engine unhealthy: withdrawing its models')
       changed = catalog.update([])

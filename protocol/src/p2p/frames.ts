@@ -14,7 +14,7 @@ export const InferRequest = z.object({
   /** Generation id chosen by the router; it names the request in receipts and logs. */
   id: z.string().min(1).max(128),
   kind: InferKind,
-  /** The OpenAI request body, with `model` set to the provider's model id. */
+  /** The client's OpenAI request body; `model` is the published model id, which the provider maps to its engine's own. */
   body: z.record(z.string(), z.unknown()),
   /** Epoch milliseconds after which the provider should give up. */
   deadline: z.number().int().positive(),

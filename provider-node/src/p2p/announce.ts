@@ -1,4 +1,4 @@
-import { Offer, OFFERS_TOPIC, MIN_ANNOUNCE_GAP_MS, type MarketPeer, type OfferInput, encodeOffer } from '@agora/protocol'
+import { Offer, OFFERS_TOPIC, MAX_OFFER_BYTES, MIN_ANNOUNCE_GAP_MS, type MarketPeer, type OfferInput, encodeOffer } from '@agora/protocol'
 import type { Logger } from 'pino'
 
 export interface AnnouncerParameters {
@@ -38,13 +38,15 @@ export function createAnnouncer({ peer, offer, intervalMs, ttlMs, log }: Announc
     pending = undefined
     const now = Date.now()
     seq = Math.max(seq + 1, now)
-    const next = Offer.parse({ ...offer(), seq, expiresAt: now + ttlMs })
     lastAt = now
-    last = next
     try {
-      await peer.services.pubsub.publish(OFFERS_TOPIC, encodeOffer(next))
+      const next = Offer.parse({ ...offer(), seq, expiresAt: now + ttlMs })
+      const data = encodeOffer(next)
+      if (data.byteLength > MAX_OFFER_BYTES) throw new RangeError(`offer of ${data.byteLength} bytes exceeds ${MAX_OFFER_BYTES}: publish fewer models`)
+      last = next
+      await peer.services.pubsub.publish(OFFERS_TOPIC, data)
     } catch (error) {
-      log.debug({ err: error }, 'offer not published')
+      log.warn({ err: error }, 'offer not published')
     }
   }
 

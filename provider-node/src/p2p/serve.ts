@@ -12,7 +12,8 @@ import {
   REQUEST_FRAME_TIMEOUT_MS,
   encodeFrame,
   readFrames,
-  toMarketError,
+  MarketError,
+  ProviderError,
   type MarketPeer,
   type ResponseFrame,
   type Usage,
@@ -56,7 +57,8 @@ export async function serveInference({ peer, engine, catalog, stats, log, onLoad
       if (!stream.send(encodeFrame(frame))) await stream.onDrain({ signal: abort.signal })
     }
     const fail = async (error: unknown): Promise<void> => {
-      const market = toMarketError(error)
+      // An engine's own failure (a bad upstream line, a crash) is the provider's fault: 502, not 500.
+      const market = error instanceof MarketError ? error : new ProviderError('the engine failed to complete the request', { cause: error })
       if (market.status >= 500 && market.code !== 'provider_busy') log.warn({ err: error }, 'inference failed')
       const { status, type, code, message, param } = market
       await send({ t: 'error', error: { status, type, code, message, param } }).catch(() => {})

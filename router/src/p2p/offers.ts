@@ -11,8 +11,8 @@ export interface OfferIntake {
 
 /**
  * Listens for offers on the offers topic. Validation runs as gossipsub message
- * validation, so an invalid offer is neither registered nor forwarded, and rejected ones
- * count against the peer that relayed them in gossipsub's peer score.
+ * validation, so an invalid offer is neither registered nor forwarded to other peers.
+ * Rejections are counted here by reason; gossipsub peer scoring is not configured yet.
  */
 export function receiveOffers({ peer, registry, log }: { peer: MarketPeer; registry: OfferRegistry; log: Logger }): OfferIntake {
   const rejected: OfferIntake['rejected'] = {
