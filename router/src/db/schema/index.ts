@@ -1,0 +1,6 @@
+export * from './accounts.ts'
+export * from './api-keys.ts'
+export * from './credit-journal.ts'
+export * from './generations.ts'
+export * from './holds.ts'
+export * from './key-usage.ts'
