@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '@agora/protocol'
+import { RoutingConfig } from './routing/config.ts'
 
 const list = z
   .string()
@@ -16,8 +17,17 @@ export const RouterConfig = z.object({
   p2pAnnounce: z.array(z.string()).default([]),
   /** libp2p identity, a protobuf-encoded private key in base64; a fresh one when absent. */
   peerPrivateKey: z.string().optional(),
-  /** Accepted Bearer keys (until accounts and credits arrive with the ledger). */
-  apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).min(1, 'at least one API key is needed'),
+  /** PostgreSQL URL; when unset the router keeps its ledger in embedded PGlite under `dataDir`. */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** Where embedded PGlite keeps its files; in memory when empty (tests). */
+  dataDir: z.string().default('.data/router'),
+  /** Redis URL; when set, rate limits are shared by every router replica. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /** Bearer token of the management API under `/api`; the API is closed without one. */
+  adminToken: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+  /** How often holds past their deadline are released. */
+  reapIntervalMs: z.coerce.number().int().positive().default(10_000),
+  routing: RoutingConfig.prefault({}),
   requestTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -31,7 +41,10 @@ const RouterEnv = z.object({
   ROUTER_P2P_LISTEN: list.optional(),
   ROUTER_P2P_ANNOUNCE: list.optional(),
   ROUTER_PEER_KEY: z.string().optional(),
-  ROUTER_API_KEYS: list.optional(),
+  DATABASE_URL: z.string().optional(),
+  ROUTER_DATA_DIR: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  ROUTER_ADMIN_TOKEN: z.string().optional(),
   ROUTER_REQUEST_TIMEOUT_MS: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
 })
@@ -49,7 +62,10 @@ export function routerConfigFromEnv(env: Record<string, string | undefined>): Ro
     p2pListen: e.ROUTER_P2P_LISTEN,
     p2pAnnounce: e.ROUTER_P2P_ANNOUNCE,
     peerPrivateKey: e.ROUTER_PEER_KEY,
-    apiKeys: e.ROUTER_API_KEYS ?? [],
+    databaseUrl: e.DATABASE_URL || undefined,
+    dataDir: e.ROUTER_DATA_DIR,
+    redisUrl: e.REDIS_URL || undefined,
+    adminToken: e.ROUTER_ADMIN_TOKEN || undefined,
     requestTimeoutMs: e.ROUTER_REQUEST_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   })

@@ -1,4 +1,5 @@
-export { startRouter, type Router } from './router.ts'
+export { startRouter, type Router, type StartRouterOptions } from './router.ts'
 export { RouterConfig, routerConfigFromEnv, type RouterConfigInput } from './config.ts'
 export { OfferRegistry, type Candidate } from './routing/registry.ts'
 export { createApp, type AppParameters } from './http/app.ts'
+export { devAccount, DEV_ACCOUNT_ADDRESS } from './dev-account.ts'

@@ -6,7 +6,10 @@ const HELP = `agora-router: the OpenAI-compatible router of the Agora marketplac
 Usage: agora-router [--help]
 
 Configuration comes from the environment:
-  ROUTER_API_KEYS            comma-separated Bearer keys clients may use (required)
+  DATABASE_URL               PostgreSQL URL of the ledger (default: embedded PGlite in ROUTER_DATA_DIR)
+  ROUTER_DATA_DIR            where embedded PGlite keeps its files (default .data/router)
+  REDIS_URL                  Redis URL; rate limits are then shared by every replica (default: per process)
+  ROUTER_ADMIN_TOKEN         Bearer token of the management API under /api (closed when unset)
   ROUTER_HOST                HTTP host (default 127.0.0.1)
   ROUTER_PORT                HTTP port (default 8080, 0 = any free port)
   ROUTER_P2P_LISTEN          comma-separated libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)

@@ -1,12 +1,24 @@
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger } from 'pino'
+import { Redis } from 'ioredis'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeer, type MarketPeer } from '@agora/protocol'
 import type { RouterConfig } from './config.ts'
+import { BillingGateway } from './billing/gateway.ts'
+import { KeyRateLimiter } from './billing/rate-limit.ts'
+import { migrate, openDatabase, type OpenedDatabase } from './db/index.ts'
 import { createApp } from './http/app.ts'
 import { OfferRegistry } from './routing/registry.ts'
+import { Measurements } from './routing/measurements.ts'
+import { Cooldown } from './routing/cooldown.ts'
+import { SessionAffinity } from './routing/sessions.ts'
+import type { RoutingContext } from './routing/plan.ts'
 import { receiveOffers, type OfferIntake } from './p2p/offers.ts'
+
+/** How often the router pings the providers it has offers from. */
+const PING_INTERVAL_MS = 10_000
 
 /** A running router. */
 export interface Router {
@@ -16,39 +28,83 @@ export interface Router {
   readonly multiaddrs: string[]
   readonly peer: MarketPeer
   readonly registry: OfferRegistry
+  readonly routing: RoutingContext
   readonly offers: OfferIntake
+  readonly database: OpenedDatabase
+  readonly billing: BillingGateway
   stop(): Promise<void>
 }
 
+export interface StartRouterOptions {
+  log?: Logger
+  /** Use this database instead of opening one from config (tests sharing one PGlite). */
+  database?: OpenedDatabase
+}
+
 /**
- * Starts a router: its libp2p peer (listening for providers and their offers) and its
- * HTTP API.
+ * Starts a router: its ledger (migrated), its libp2p peer (listening for providers and
+ * their offers), routing state, the hold reaper and the HTTP API.
  * @example
- * const router = await startRouter(RouterConfig.parse({ port: 0, apiKeys: ['sk-local-…'] }))
+ * const router = await startRouter(RouterConfig.parse({ port: 0, adminToken: '…' }))
  */
-export async function startRouter(config: RouterConfig, { log = pino({ name: 'router', level: config.logLevel }) }: { log?: Logger } = {}): Promise<Router> {
+export async function startRouter(config: RouterConfig, options: StartRouterOptions = {}): Promise<Router> {
+  const log = options.log ?? pino({ name: 'router', level: config.logLevel })
+  const database = options.database ?? (await openDatabase({ ...(config.databaseUrl ? { url: config.databaseUrl } : {}), ...(config.dataDir ? { dataDir: config.dataDir } : {}) }))
+  await migrate(database.db)
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
+  const billing = new BillingGateway({ db: database.db, rateLimiter: new KeyRateLimiter({ redis }), log })
+
   const privateKey = config.peerPrivateKey ? privateKeyFromProtobuf(Buffer.from(config.peerPrivateKey, 'base64')) : undefined
   const peer = await createPeer({ ...(privateKey ? { privateKey } : {}), listen: config.p2pListen, announce: config.p2pAnnounce })
   const registry = new OfferRegistry()
+  const now = Date.now
+  const routing: RoutingContext = {
+    registry,
+    measurements: new Measurements(config.routing, now),
+    cooldown: new Cooldown(config.routing.cooldown, now),
+    sessions: new SessionAffinity(config.routing.sessions, now),
+    config: config.routing,
+    rng: Math.random,
+    now,
+    reachable: (peerId) => peer.getConnections(peerIdFromString(peerId)).length > 0,
+  }
   const offers = receiveOffers({ peer, registry, log })
-  const app = createApp({ peer, registry, log, apiKeys: config.apiKeys, requestTimeoutMs: config.requestTimeoutMs })
+  const app = createApp({ peer, routing, billing, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs })
   const server = await listen(app.fetch, config.host, config.port)
   const { port } = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   const multiaddrs = peer.getMultiaddrs().map((ma) => ma.toString())
-  log.info({ url, peerId: peer.peerId.toString(), multiaddrs }, 'router started')
+
+  const reaper = setInterval(() => void billing.reap().catch((error: unknown) => log.error({ err: error }, 'hold reaper failed')), config.reapIntervalMs)
+  const pinger = setInterval(() => {
+    routing.measurements.prune()
+    for (const offer of registry.offers(now(), routing.reachable)) {
+      peer.services.ping
+        .ping(peerIdFromString(offer.peerId), { signal: AbortSignal.timeout(5_000) })
+        .then((ms) => routing.measurements.recordRtt(offer.peerId, ms))
+        .catch(() => {})
+    }
+  }, PING_INTERVAL_MS)
+  log.info({ url, peerId: peer.peerId.toString(), multiaddrs, database: database.kind, sharedRateLimits: Boolean(redis) }, 'router started')
 
   return {
     url,
     multiaddrs,
     peer,
     registry,
+    routing,
     offers,
+    database,
+    billing,
     async stop() {
+      clearInterval(reaper)
+      clearInterval(pinger)
       offers.stop()
       server.closeAllConnections?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await peer.stop()
+      redis?.disconnect()
+      if (!options.database) await database.close()
     },
   }
 }

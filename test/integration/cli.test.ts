@@ -62,7 +62,7 @@ describe('npm start', () => {
 describe('router and provider-node CLIs', () => {
   it('print help', async () => {
     const run = promisify(execFile)
-    expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_API_KEYS/)
+    expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_ADMIN_TOKEN/)
     expect((await run(tsx, ['provider-node/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/provider-node start --config/)
   })
 
@@ -76,14 +76,25 @@ describe('router and provider-node CLIs', () => {
   })
 
   it('find each other over libp2p as separate processes and serve a request', async () => {
-    const key = 'sk-agora-cli-test'
+    const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
+    const admin = 'admin-token-of-the-cli-test'
     const { line } = await startUntil(tsx, ['router/src/main.ts'], (l) => l.includes('router started'), {
-      ROUTER_API_KEYS: key,
+      ROUTER_ADMIN_TOKEN: admin,
+      ROUTER_DATA_DIR: join(dir, 'router'),
       ROUTER_PORT: '0',
       LOG_LEVEL: 'info',
     })
     const { url, multiaddrs } = JSON.parse(line) as { url: string; multiaddrs: string[] }
-    const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
+
+    // An operator opens an account, grants it credits and makes a key, through the management API.
+    const manage = (path: string, body: unknown) =>
+      fetch(`${url}/api${path}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const address = '0x00000000000000000000000000000000000c11e0'
+    expect((await manage('/accounts', { address })).status).toBe(201)
+    expect((await manage(`/accounts/${address}/credits`, { amount_micro_usd: '5000000', note: 'cli test' })).status).toBe(200)
+    const created = await manage(`/accounts/${address}/keys`, { name: 'cli' })
+    const { secret: key } = (await created.json()) as { secret: string }
+
     const config = join(dir, 'provider.json')
     await writeFile(config, JSON.stringify({ name: 'cli-node', engine: { kind: 'dev' }, models: [{ id: 'dev/cli' }] }))
     await startUntil(tsx, ['provider-node/src/main.ts', 'start', '--config', config], (l) => l.includes('provider node started'), {

@@ -97,7 +97,7 @@ describe('a client that goes away', () => {
     expect(slow.stats.framesSent).toBe(framesAtAbort)
     expect(slow.stats.succeeded).toBe(0)
     expect(framesAtAbort).toBeLessThan(20)
-    await waitFor(() => market.router.registry.inFlight(slow.peerId) === 0, 'the router to forget the request')
+    await waitFor(() => market.router.routing.measurements.inFlight(slow.peerId, 'dev/slow') === 0, 'the router to forget the request')
   })
 })
 

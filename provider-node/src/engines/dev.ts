@@ -36,7 +36,10 @@ export function createDevEngine(options: DevEngineOptions): Engine {
     const { body } = request
     const model = String(body.model)
     if (request.kind === 'embeddings') {
-      yield { type: 'result', data: embed(body, model, embeddingDimensions) }
+      const result = embed(body, model, embeddingDimensions)
+      const { prompt_tokens } = result.usage as { prompt_tokens: number }
+      yield { type: 'result', data: result }
+      yield { type: 'usage', usage: { prompt_tokens, completion_tokens: 0, total_tokens: prompt_tokens } }
       return
     }
     const prompt = promptText(request)

@@ -1,30 +1,39 @@
 import { Hono } from 'hono'
 import { MarketError, RouteNotFoundError, toMarketError } from '@agora/protocol'
-import { bearerAuth } from './middleware/auth/index.ts'
+import type { Database } from '../db/index.ts'
+import { adminAuth } from './middleware/admin/index.ts'
+import { apiKeyAuth } from './middleware/auth/index.ts'
+import { accountRoutes } from './routes/v1/account.ts'
 import { inferenceRoutes } from './routes/v1/inference.ts'
 import { modelRoutes } from './routes/v1/models.ts'
+import { managementRoutes } from './routes/api/management.ts'
 import { openApiDocument } from './openapi.ts'
 import type { RelayContext } from './relay.ts'
 
 export interface AppParameters extends RelayContext {
-  apiKeys: string[]
+  db: Database
+  /** Token of the management API; closed when undefined. */
+  adminToken: string | undefined
 }
 
 /**
- * The router's HTTP app: the OpenAI-compatible `/v1` API, `/health` and `/openapi.json`.
- * Every error leaves through `onError` in OpenAI's shape.
+ * The router's HTTP app: the OpenAI-compatible `/v1` API, the management API under `/api`,
+ * `/health` and `/openapi.json`. Every error leaves through `onError` in OpenAI's shape.
  */
 export function createApp(params: AppParameters): Hono {
-  const { peer, registry, log } = params
+  const { peer, routing, log } = params
   const document = openApiDocument()
   const app = new Hono()
   app.get('/health', (c) =>
-    c.json({ status: 'ok' as const, peerId: peer.peerId.toString(), peers: peer.getConnections().length, offers: registry.offers().length }),
+    c.json({ status: 'ok' as const, peerId: peer.peerId.toString(), peers: peer.getConnections().length, offers: routing.registry.offers().length }),
   )
   app.get('/openapi.json', (c) => c.json(document))
-  app.use('/v1/*', bearerAuth({ keys: params.apiKeys }))
+  app.use('/v1/*', apiKeyAuth({ billing: params.billing }))
   app.route('/v1', inferenceRoutes(params))
   app.route('/v1', modelRoutes(params))
+  app.route('/v1', accountRoutes(params))
+  app.use('/api/*', adminAuth({ token: params.adminToken }))
+  app.route('/api', managementRoutes(params))
   app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).toBody(), 404))
   app.onError((error, c) => {
     const market = toMarketError(error)

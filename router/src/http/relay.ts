@@ -1,27 +1,31 @@
 import { randomBytes } from 'node:crypto'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from 'pino'
 import {
+  ClientClosedError,
   DeadlineError,
   FrameError,
   MarketError,
-  ModelNotFoundError,
-  NoProviderError,
   ProviderError,
-  ClientClosedError,
+  requestCost,
   type InferKind,
   type MarketPeer,
   type ResponseFrame,
   type Usage,
 } from '@agora/protocol'
-import type { OfferRegistry } from '../routing/registry.ts'
-import { selectCandidate } from '../routing/select.ts'
+import type { BillingGateway, Settlement } from '../billing/gateway.ts'
+import type { PlacedHold } from '../billing/holds.ts'
+import { billableUsage, generatedBytes, promptTokenBound } from '../billing/usage-bound.ts'
+import type { ApiKey } from '../db/schema/index.ts'
 import { openInference, type InferenceSession } from '../p2p/infer.ts'
+import { AttemptTracker } from '../routing/attempt.ts'
+import { noRouteError, planRoute, type Attempt, type RoutingContext } from '../routing/plan.ts'
+import { parseRoutingRequest, type RoutingRequest } from '../routing/preferences.ts'
 
 /** What relaying a request needs from the running router. */
 export interface RelayContext {
   peer: MarketPeer
-  registry: OfferRegistry
+  routing: RoutingContext
+  billing: BillingGateway
   requestTimeoutMs: number
   log: Logger
 }
@@ -30,61 +34,91 @@ export interface RelayRequest {
   kind: InferKind
   /** The client's body, validated; unknown fields included. */
   body: Record<string, unknown>
+  headers: Headers
+  /** The calling key, authenticated. */
+  key: ApiKey
   /** Aborts when the HTTP client goes away. */
   clientSignal: AbortSignal
 }
+
+/** Routing controls the router acts on; they are not forwarded to providers. */
+const ROUTER_FIELDS = ['models', 'provider', 'session_id', 'route', 'transforms'] as const
+
+/** Holds outlive the request deadline by this much before the reaper may release them. */
+const HOLD_GRACE_MS = 60_000
 
 const encoder = new TextEncoder()
 const DONE = encoder.encode('data: [DONE]\n\n')
 
 /**
  * Relays one OpenAI request to a provider over libp2p and turns its frames back into an
- * HTTP response: JSON for a plain request, SSE for a stream. Everything up to the first
- * frame can still become a proper HTTP error; after the first byte of a stream an error
- * is sent as a final SSE `error` event.
+ * HTTP response, billing it on the way:
+ *
+ * 1. plan the attempts (routing), check the key may make them, hold the most they can cost;
+ * 2. try providers in order until one sends its first frame (fallback happens only before
+ *    the first byte reaches the client);
+ * 3. relay JSON or SSE, counting what was delivered;
+ * 4. charge the usage, bounded by what was delivered, and release the rest of the hold.
+ *
+ * After the first byte of a stream an error is sent as a final SSE `error` event.
  */
-export async function relay(ctx: RelayContext, { kind, body, clientSignal }: RelayRequest): Promise<Response> {
-  const model = String(body.model)
-  const streaming = kind !== 'embeddings' && body.stream === true
-  const reachable = (peerId: string) => ctx.peer.getConnections(peerIdFromString(peerId)).length > 0
-  const candidates = ctx.registry.candidates(model, Date.now(), reachable)
-  if (!candidates.length) throw ctx.registry.knowsModel(model) ? new NoProviderError(model) : new ModelNotFoundError(model)
-  const chosen = selectCandidate(candidates, (peerId) => ctx.registry.inFlight(peerId))!
-  const { peerId, name: providerName } = chosen.offer
-  const generationId = `gen-${Date.now().toString(36)}-${randomBytes(9).toString('base64url')}`
+export async function relay(ctx: RelayContext, { kind, body, headers: requestHeaders, key, clientSignal }: RelayRequest): Promise<Response> {
+  const startedAt = Date.now()
+  const routingRequest = parseRoutingRequest(body, requestHeaders)
+  const sessionId = routingRequest.sessionId === undefined ? undefined : `${key.id}:${routingRequest.sessionId}`
+  const plan = planRoute(ctx.routing, { ...routingRequest, ...(sessionId ? { sessionId } : {}) })
+  if (!plan.attempts.length) throw noRouteError(ctx.routing, routingRequest, plan)
+  const rateHeaders = await ctx.billing.admit(key, [...new Set(plan.attempts.map((a) => a.model))])
 
+  const streaming = kind !== 'embeddings' && body.stream === true
+  const promptBound = promptTokenBound(kind, body)
+  const holdAmount = plan.attempts.reduce((most, attempt) => {
+    const cost = requestCost({ promptTokens: promptBound, completionTokens: completionCap(kind, routingRequest, attempt) }, attempt.candidate.model.pricing)
+    return cost > most ? cost : most
+  }, 0n)
+  const deadline = startedAt + ctx.requestTimeoutMs
+  const hold = await ctx.billing.hold(key, holdAmount, new Date(deadline + HOLD_GRACE_MS))
+
+  const generationId = `gen-${startedAt.toString(36)}-${randomBytes(9).toString('base64url')}`
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new DeadlineError()), ctx.requestTimeoutMs)
   const onClientGone = () => controller.abort(new ClientClosedError('the client closed the connection'))
   clientSignal.addEventListener('abort', onClientGone, { once: true })
-  ctx.registry.begin(peerId)
   const finish = () => {
     clearTimeout(timer)
     clientSignal.removeEventListener('abort', onClientGone)
-    ctx.registry.end(peerId)
   }
 
-  let session: InferenceSession
-  let first: ResponseFrame
+  let served: Served
   try {
-    session = await openInference(ctx.peer, peerId, { id: generationId, kind, body, deadline: Date.now() + ctx.requestTimeoutMs }, controller.signal)
-    first = await nextFrame(session)
-    if (first.t === 'error') throw errorFromFrame(first.error)
+    served = await firstAnswer(ctx, plan.attempts, { kind, body, generationId, deadline, streaming, sessionId, routingRequest }, controller.signal)
   } catch (error) {
     finish()
-    throw failure(error, controller.signal)
+    await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
+    throw error
   }
 
-  const headers = { 'x-generation-id': generationId, 'x-provider-id': peerId }
+  const { attempt, session, first, tracker } = served
+  const { peerId, name: providerName } = attempt.candidate.offer
+  const headers = { ...rateHeaders, 'x-generation-id': generationId, 'x-provider-id': peerId }
+  const bill = new Bill(ctx, { key, hold, attempt, generationId, startedAt, promptBound, completionCap: completionCap(kind, routingRequest, attempt) })
+
   if (!streaming) {
     try {
       if (first.t !== 'result') throw new ProviderError('the provider answered a plain request with a stream')
       const end = await nextFrame(session)
       if (end.t === 'error') throw errorFromFrame(end.error)
       if (end.t !== 'end') throw new ProviderError('the provider sent more than one result')
-      return Response.json({ ...first.data, provider: providerName }, { headers })
+      bill.delivered(kind, first.data)
+      tracker.succeed({ completionTokens: end.usage.completion_tokens })
+      const settled = await bill.settle(end.usage, 'completed', finishReason(first.data))
+      return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, bill, settled), provider: providerName }, { headers })
     } catch (error) {
-      throw failure(error, controller.signal)
+      const market = failure(error, controller.signal)
+      tracker.fail(market)
+      // The client receives nothing but this error, so it pays nothing.
+      await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
+      throw market
     } finally {
       finish()
     }
@@ -93,6 +127,7 @@ export async function relay(ctx: RelayContext, { kind, body, clientSignal }: Rel
   const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true
   let pending: ResponseFrame | undefined = first
   let last: Record<string, unknown> | undefined
+  let done = false
   const sse = new ReadableStream<Uint8Array>({
     async pull(out) {
       try {
@@ -101,33 +136,170 @@ export async function relay(ctx: RelayContext, { kind, body, clientSignal }: Rel
         switch (frame.t) {
           case 'chunk':
             last = frame.data
+            bill.delivered(kind, frame.data)
             out.enqueue(event({ ...frame.data, provider: providerName }))
             return
-          case 'end':
-            if (includeUsage) out.enqueue(event(usageChunk(kind, last, frame.usage, providerName)))
+          case 'end': {
+            tracker.succeed({ completionTokens: frame.usage.completion_tokens })
+            const settled = await bill.settle(frame.usage, 'completed', finishReason(last))
+            if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, bill, settled), providerName)))
             out.enqueue(DONE)
             break
+          }
           case 'error':
-            out.enqueue(event(errorFromFrame(frame.error).toBody()))
-            break
+            throw errorFromFrame(frame.error)
           case 'result':
             throw new ProviderError('the provider answered a stream with a plain result')
         }
       } catch (error) {
         const market = failure(error, controller.signal)
+        if (market instanceof ClientClosedError) tracker.abandon()
+        else tracker.fail(market)
+        await bill.settle(undefined, market instanceof ClientClosedError ? 'cancelled' : 'failed', null).catch((settleError: unknown) => {
+          ctx.log.error({ err: settleError, generationId }, 'could not settle an interrupted stream')
+        })
         if (!(market instanceof ClientClosedError)) out.enqueue(event(market.toBody()))
       }
+      done = true
       finish()
       out.close()
     },
-    cancel(reason) {
+    async cancel(reason) {
+      if (done) return
+      done = true
       session.abort(new ClientClosedError(String(reason ?? 'the client closed the connection')))
+      tracker.abandon()
       finish()
+      await bill.settle(undefined, 'cancelled', null).catch((settleError: unknown) => ctx.log.error({ err: settleError, generationId }, 'could not settle a cancelled stream'))
     },
   })
   return new Response(sse, {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' },
   })
+}
+
+interface Served {
+  attempt: Attempt
+  session: InferenceSession
+  first: ResponseFrame
+  tracker: AttemptTracker
+}
+
+interface AttemptInput {
+  kind: InferKind
+  body: Record<string, unknown>
+  generationId: string
+  deadline: number
+  streaming: boolean
+  sessionId: string | undefined
+  routingRequest: RoutingRequest
+}
+
+/**
+ * Tries the planned attempts in order until one answers with a first frame that is not an
+ * error. A failure before that moves on to the next attempt unless it was the request's
+ * own fault, the client left or the deadline passed.
+ */
+async function firstAnswer(ctx: RelayContext, attempts: Attempt[], input: AttemptInput, signal: AbortSignal): Promise<Served> {
+  const forwarded = Object.fromEntries(Object.entries(input.body).filter(([field]) => !(ROUTER_FIELDS as readonly string[]).includes(field)))
+  let lastError: MarketError | undefined
+  for (const attempt of attempts) {
+    if (signal.aborted) break
+    const tracker = new AttemptTracker(ctx.routing, attempt, { streamed: input.streaming, ...(input.sessionId ? { sessionId: input.sessionId } : {}) })
+    try {
+      const request = { id: input.generationId, kind: input.kind, body: { ...forwarded, model: attempt.model }, deadline: input.deadline }
+      const session = await openInference(ctx.peer, attempt.candidate.offer.peerId, request, signal)
+      const first = await nextFrame(session)
+      if (first.t === 'error') {
+        session.abort(new Error('error frame'))
+        throw errorFromFrame(first.error)
+      }
+      tracker.firstByte()
+      return { attempt, session, first, tracker }
+    } catch (error) {
+      lastError = failure(error, signal)
+      const { retry } = tracker.fail(lastError)
+      ctx.log.debug({ peerId: attempt.candidate.offer.peerId, model: attempt.model, code: lastError.code, retry }, 'attempt failed')
+      if (!retry) throw lastError
+    }
+  }
+  throw failure(lastError ?? new ProviderError('no provider could serve the request'), signal)
+}
+
+/** The most output a request can be billed for on one attempt: its `max_tokens`, else the model's context. */
+function completionCap(kind: InferKind, request: RoutingRequest, attempt: Attempt): number {
+  if (kind === 'embeddings') return 0
+  const context = attempt.candidate.model.contextLength
+  return Math.min(request.maxTokens ?? context, context)
+}
+
+interface BillParameters {
+  key: ApiKey
+  hold: PlacedHold
+  attempt: Attempt
+  generationId: string
+  startedAt: number
+  promptBound: number
+  completionCap: number
+}
+
+/** One request's bill: what was delivered and when, settled exactly once. */
+class Bill {
+  readonly #ctx: RelayContext
+  readonly #p: BillParameters
+  #bytes = 0
+  #firstTokenAt: number | undefined
+  #settled: Promise<Settlement> | undefined
+  /** The usage billed, once settled. */
+  billed: { promptTokens: number; completionTokens: number } | undefined
+
+  constructor(ctx: RelayContext, parameters: BillParameters) {
+    this.#ctx = ctx
+    this.#p = parameters
+  }
+
+  delivered(kind: InferKind, data: Record<string, unknown>): void {
+    const bytes = generatedBytes(kind, data)
+    if (bytes > 0 && this.#firstTokenAt === undefined) this.#firstTokenAt = Date.now()
+    this.#bytes += bytes
+  }
+
+  settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null): Promise<Settlement> {
+    this.#settled ??= (async () => {
+      const { key, hold, attempt, generationId, startedAt, promptBound, completionCap } = this.#p
+      const usage = billableUsage(reported, { promptTokens: promptBound, completionBytes: this.#bytes, maxTokens: completionCap })
+      if (usage.clamped) this.#ctx.log.warn({ generationId, peerId: attempt.candidate.offer.peerId, reported }, 'provider reported more usage than it delivered: billed the bound')
+      this.billed = usage
+      return this.#ctx.billing.settle(key, hold, attempt.candidate.model.pricing, usage, {
+        id: generationId,
+        model: attempt.model,
+        providerPeerId: attempt.candidate.offer.peerId,
+        timeToFirstTokenMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - startedAt,
+        durationMs: Date.now() - startedAt,
+        finishReason,
+        status,
+      })
+    })()
+    return this.#settled
+  }
+}
+
+/** The response's usage as billed, with its cost in USD as OpenRouter reports it. */
+function usageWithCost(reported: unknown, bill: Bill, { costUsd }: Settlement): Record<string, unknown> {
+  const { promptTokens = 0, completionTokens = 0 } = bill.billed ?? {}
+  return {
+    ...(typeof reported === 'object' && reported !== null ? reported : {}),
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    cost: costUsd,
+  }
+}
+
+function finishReason(data: Record<string, unknown> | undefined): string | null {
+  const choices = data?.choices as Array<{ finish_reason?: unknown }> | undefined
+  const reason = choices?.find((c) => typeof c.finish_reason === 'string')?.finish_reason
+  return typeof reason === 'string' ? reason : null
 }
 
 async function nextFrame(session: InferenceSession): Promise<ResponseFrame> {
@@ -141,7 +313,7 @@ function event(data: unknown): Uint8Array {
 }
 
 /** The final usage chunk OpenAI sends when `stream_options.include_usage` is set. */
-function usageChunk(kind: InferKind, last: Record<string, unknown> | undefined, usage: Usage, provider: string): Record<string, unknown> {
+function usageChunk(kind: InferKind, last: Record<string, unknown> | undefined, usage: Record<string, unknown>, provider: string): Record<string, unknown> {
   return {
     id: last?.id ?? 'usage',
     object: kind === 'chat.completions' ? 'chat.completion.chunk' : 'text_completion',

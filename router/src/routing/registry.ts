@@ -11,12 +11,11 @@ export type AcceptResult = 'accepted' | 'stale'
 /**
  * The live offers the router knows, one per provider peer. Remembers the highest `seq`
  * seen per peer even after its offer expires, so a replayed older offer is never taken
- * back. Also counts the router's own in-flight requests per peer.
+ * back.
  */
 export class OfferRegistry {
   #offers = new Map<string, Offer>()
   #seq = new Map<string, number>()
-  #inFlight = new Map<string, number>()
   #knownModels = new Set<string>()
 
   /** Takes an offer that passed schema, signature and freshness checks. */
@@ -63,18 +62,6 @@ export class OfferRegistry {
   /** Whether any provider has ever offered `model` (unknown models answer 404, known ones 503). */
   knowsModel(model: string): boolean {
     return this.#knownModels.has(model)
-  }
-
-  inFlight(peerId: string): number {
-    return this.#inFlight.get(peerId) ?? 0
-  }
-
-  begin(peerId: string): void {
-    this.#inFlight.set(peerId, this.inFlight(peerId) + 1)
-  }
-
-  end(peerId: string): void {
-    this.#inFlight.set(peerId, Math.max(0, this.inFlight(peerId) - 1))
   }
 
   /** The catalog of `GET /v1/models`: one entry per model, aggregated over its live providers. */

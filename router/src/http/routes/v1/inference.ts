@@ -1,18 +1,22 @@
 import { Hono } from 'hono'
-import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from '@agora/protocol'
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, type InferKind } from '@agora/protocol'
+import type { z } from 'zod'
 import { readJsonBody } from '../../body.ts'
 import { relay, type RelayContext } from '../../relay.ts'
 
+const ENDPOINTS: Array<[path: string, kind: InferKind, schema: z.ZodType<Record<string, unknown>>]> = [
+  ['/chat/completions', 'chat.completions', ChatCompletionRequest],
+  ['/completions', 'completions', CompletionRequest],
+  ['/embeddings', 'embeddings', EmbeddingRequest],
+]
+
 /** `POST /v1/chat/completions`, `/v1/completions`, `/v1/embeddings`: validated, then relayed to a provider. */
 export function inferenceRoutes(ctx: RelayContext): Hono {
-  return new Hono()
-    .post('/chat/completions', async (c) =>
-      relay(ctx, { kind: 'chat.completions', body: await readJsonBody(c, ChatCompletionRequest), clientSignal: c.req.raw.signal }),
+  const app = new Hono()
+  for (const [path, kind, schema] of ENDPOINTS) {
+    app.post(path, async (c) =>
+      relay(ctx, { kind, body: await readJsonBody(c, schema), headers: c.req.raw.headers, key: c.var.apiKey, clientSignal: c.req.raw.signal }),
     )
-    .post('/completions', async (c) =>
-      relay(ctx, { kind: 'completions', body: await readJsonBody(c, CompletionRequest), clientSignal: c.req.raw.signal }),
-    )
-    .post('/embeddings', async (c) =>
-      relay(ctx, { kind: 'embeddings', body: await readJsonBody(c, EmbeddingRequest), clientSignal: c.req.raw.signal }),
-    )
+  }
+  return app
 }

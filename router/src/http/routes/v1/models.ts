@@ -1,16 +1,15 @@
 import { Hono } from 'hono'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { ModelNotFoundError, type ModelList } from '@agora/protocol'
 import type { RelayContext } from '../../relay.ts'
 
 /** `GET /v1/models` (the union of live offers) and `GET /v1/models/{model}`. */
-export function modelRoutes({ peer, registry }: Pick<RelayContext, 'peer' | 'registry'>): Hono {
-  const reachable = (peerId: string) => peer.getConnections(peerIdFromString(peerId)).length > 0
+export function modelRoutes({ routing }: Pick<RelayContext, 'routing'>): Hono {
+  const catalog = () => routing.registry.catalog(routing.now(), routing.reachable)
   return new Hono()
-    .get('/models', (c) => c.json({ object: 'list', data: registry.catalog(Date.now(), reachable) } satisfies ModelList))
+    .get('/models', (c) => c.json({ object: 'list', data: catalog() } satisfies ModelList))
     .get('/models/:model{.+}', (c) => {
       const id = c.req.param('model')
-      const model = registry.catalog(Date.now(), reachable).find((m) => m.id === id)
+      const model = catalog().find((m) => m.id === id)
       if (!model) throw new ModelNotFoundError(id)
       return c.json(model)
     })

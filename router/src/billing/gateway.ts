@@ -1,0 +1,165 @@
+import { timingSafeEqual } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import type { Logger } from 'pino'
+import {
+  AuthenticationError,
+  InsufficientCreditsError,
+  KeyLimitError,
+  ModelNotAllowedError,
+  formatUsd,
+  requestCost,
+  type Pricing,
+} from '@agora/protocol'
+import type { Database } from '../db/index.ts'
+import { findKeyByHash, hashKey, keyStatus } from '../db/queries/keys.ts'
+import type { ApiKey } from '../db/schema/index.ts'
+import { placeHold, releaseExpiredHolds, releaseHold, settleHold, type GenerationRecord, type PlacedHold } from './holds.ts'
+import { KeyRateLimiter, type RateLimitHeaders } from './rate-limit.ts'
+import { keySpend, spendLimitAllows, type KeySpend } from './spend.ts'
+import type { BilledUsage } from './usage-bound.ts'
+
+export interface BillingGatewayParameters {
+  db: Database
+  rateLimiter: KeyRateLimiter
+  log: Logger
+  /** How long a key lookup is reused; revocation takes effect within this. */
+  keyCacheMs?: number
+  /** How long a key's period spend is reused before it is read again. */
+  spendCacheMs?: number
+}
+
+/** What a settled request cost, for the response's `usage.cost`. */
+export interface Settlement {
+  cost: bigint
+  /** `cost` as USD, the decimal OpenRouter puts in `usage.cost`. */
+  costUsd: number
+}
+
+interface CachedSpend {
+  spend: KeySpend
+  readAt: number
+}
+
+/**
+ * The router's billing on the request path: which key is calling, whether it may, and
+ * holding, charging and releasing its credits. Two database round trips per request at
+ * steady state: the hold and the settle; key lookups and period spend are cached briefly.
+ */
+export class BillingGateway {
+  readonly db: Database
+  readonly rateLimiter: KeyRateLimiter
+  readonly #log: Logger
+  readonly #keys: LRUCache<string, { key: ApiKey | null }>
+  readonly #spend = new Map<string, CachedSpend>()
+  readonly #spendCacheMs: number
+
+  constructor({ db, rateLimiter, log, keyCacheMs = 2_000, spendCacheMs = 2_000 }: BillingGatewayParameters) {
+    this.db = db
+    this.rateLimiter = rateLimiter
+    this.#log = log
+    this.#keys = new LRUCache({ max: 50_000, ttl: keyCacheMs })
+    this.#spendCacheMs = spendCacheMs
+  }
+
+  /** The active key whose secret is `secret`, or a 401. */
+  async authenticate(secret: string): Promise<ApiKey> {
+    const hash = hashKey(secret)
+    let entry = this.#keys.get(hash)
+    if (!entry) {
+      entry = { key: (await findKeyByHash(this.db, hash)) ?? null }
+      this.#keys.set(hash, entry)
+    }
+    const key = entry.key
+    // The lookup was by hash; compare it again in constant time so no path depends on how much matched.
+    if (!key || !timingSafeEqual(Buffer.from(key.secretHash, 'hex'), Buffer.from(hash, 'hex'))) throw new AuthenticationError()
+    const status = keyStatus(key)
+    if (status === 'revoked') throw new AuthenticationError('This API key has been revoked.', 'key_revoked')
+    if (status === 'expired') throw new AuthenticationError('This API key has expired.', 'key_expired')
+    return key
+  }
+
+  /** Forgets cached lookups of a key, e.g. right after it is revoked or its limits change. */
+  forgetKey(key: Pick<ApiKey, 'secretHash' | 'id'>): void {
+    this.#keys.delete(key.secretHash)
+    this.#spend.delete(key.id)
+  }
+
+  /** Checks the key may use these models and is within its rate limits; returns the rate-limit headers. */
+  async admit(key: ApiKey, models: string[]): Promise<RateLimitHeaders> {
+    if (key.allowedModels) {
+      const denied = models.find((model) => !key.allowedModels!.includes(model))
+      if (denied) throw new ModelNotAllowedError(denied)
+    }
+    return this.rateLimiter.admit(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit })
+  }
+
+  /**
+   * Holds `amount` of the key's account for a request: refused with a 402 when the key's
+   * period limit or the account's balance cannot cover it. One atomic statement.
+   */
+  async hold(key: ApiKey, amount: bigint, deadline: Date): Promise<PlacedHold> {
+    if (key.spendLimit !== null) {
+      const spend = await this.#periodSpend(key)
+      if (!spendLimitAllows(key.spendLimit, spend, amount)) {
+        const left = key.spendLimit - spend.spent - spend.held
+        throw new KeyLimitError(`This key's ${key.spendReset === 'never' ? '' : `${key.spendReset} `}spend limit of $${formatUsd(key.spendLimit)} is reached ($${formatUsd(left > 0n ? left : 0n)} left; this request may cost up to $${formatUsd(amount)})`)
+      }
+    }
+    const placed = await placeHold(this.db, { accountId: key.accountId, keyId: key.id, amount, deadline })
+    if (!placed.ok) {
+      throw new InsufficientCreditsError(`Insufficient credits: this request may cost up to $${formatUsd(amount)}, the balance is $${formatUsd(placed.balance)}`)
+    }
+    this.#adjustSpend(key.id, { held: amount })
+    return placed.hold
+  }
+
+  /** Charges a finished request's cost and releases the rest of its hold, recording the generation. */
+  async settle(key: ApiKey, hold: PlacedHold, pricing: Pricing, usage: BilledUsage, generation: Omit<GenerationRecord, 'promptTokens' | 'completionTokens'>): Promise<Settlement> {
+    const cost = requestCost(usage, pricing)
+    const settled = await settleHold(this.db, {
+      holdId: hold.id,
+      charge: cost,
+      generation: { ...generation, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
+    })
+    if (!settled.ok) {
+      // The reaper released it first (the request outlived its hold): nothing was charged.
+      this.#log.error({ holdId: hold.id, generation: generation.id, cost: cost.toString() }, 'hold was no longer open at settlement: request not charged')
+      return { cost: 0n, costUsd: 0 }
+    }
+    if (settled.shortfall > 0n) this.#log.warn({ holdId: hold.id, shortfall: settled.shortfall.toString() }, 'cost exceeded the hold')
+    this.#adjustSpend(key.id, { held: -hold.amount, spent: settled.charged })
+    void this.rateLimiter.recordTokens(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit }, usage.promptTokens + usage.completionTokens).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not count tokens against the rate limit')
+    })
+    return { cost: settled.charged, costUsd: Number(formatUsd(settled.charged)) }
+  }
+
+  /** Gives a whole hold back: the request failed before anything was delivered. */
+  async release(key: ApiKey, hold: PlacedHold): Promise<void> {
+    const released = await releaseHold(this.db, { holdId: hold.id })
+    if (released.ok) this.#adjustSpend(key.id, { held: -hold.amount })
+  }
+
+  /** Releases holds whose deadline passed (their router crashed or lost them). */
+  async reap(): Promise<number> {
+    const released = await releaseExpiredHolds(this.db)
+    if (released.length) this.#log.warn({ holds: released.length }, 'released expired holds')
+    return released.length
+  }
+
+  async #periodSpend(key: ApiKey): Promise<KeySpend> {
+    const cached = this.#spend.get(key.id)
+    const now = Date.now()
+    if (cached && now - cached.readAt < this.#spendCacheMs && (!cached.spend.period.end || cached.spend.period.end.getTime() > now)) return cached.spend
+    const spend = await keySpend(this.db, key)
+    this.#spend.set(key.id, { spend, readAt: now })
+    return spend
+  }
+
+  /** Keeps a cached period spend current between reads with what this router did. */
+  #adjustSpend(keyId: string, { held = 0n, spent = 0n }: { held?: bigint; spent?: bigint }): void {
+    const cached = this.#spend.get(keyId)
+    if (!cached) return
+    cached.spend = { ...cached.spend, held: cached.spend.held + held, spent: cached.spend.spent + spent }
+  }
+}
