@@ -3,3 +3,8 @@ export { RouterConfig, routerConfigFromEnv, type RouterConfigInput } from './con
 export { OfferRegistry, type Candidate } from './routing/registry.ts'
 export { createApp, type AppParameters } from './http/app.ts'
 export { devAccount, DEV_ACCOUNT_ADDRESS } from './dev-account.ts'
+export { openDatabase, migrate, type Database, type OpenedDatabase } from './db/index.ts'
+export { deposit, adjust, creditsSummary, recomputeBalance } from './billing/ledger.ts'
+export { placeHold, releaseExpiredHolds } from './billing/holds.ts'
+export { createKey, revokeKey, hashKey } from './db/queries/keys.ts'
+export { ensureAccount } from './db/queries/accounts.ts'

@@ -72,7 +72,8 @@ export function useTestDatabase(driver: TestDriver): { readonly db: Database; re
   }
 }
 
-async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh PostgreSQL database `agora_test_<random>` on the test server, and a way to drop it. */
+export async function createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `agora_test_${randomBytes(6).toString('hex')}`
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} })
   await admin.unsafe(`CREATE DATABASE "${name}"`)
