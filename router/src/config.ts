@@ -25,6 +25,8 @@ export const RouterConfig = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Bearer token of the management API under `/api`; the API is closed without one. */
   adminToken: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+  /** How long a hold outlives its request's deadline before the reaper may release it (a crashed router's holds). */
+  holdGraceMs: z.coerce.number().int().nonnegative().default(60_000),
   /** How often holds past their deadline are released. */
   reapIntervalMs: z.coerce.number().int().positive().default(10_000),
   routing: RoutingConfig.prefault({}),
@@ -44,6 +46,8 @@ const RouterEnv = z.object({
   DATABASE_URL: z.string().optional(),
   ROUTER_DATA_DIR: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  ROUTER_HOLD_GRACE_MS: z.string().optional(),
+  ROUTER_REAP_INTERVAL_MS: z.string().optional(),
   ROUTER_ADMIN_TOKEN: z.string().optional(),
   ROUTER_REQUEST_TIMEOUT_MS: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
@@ -65,6 +69,8 @@ export function routerConfigFromEnv(env: Record<string, string | undefined>): Ro
     databaseUrl: e.DATABASE_URL || undefined,
     dataDir: e.ROUTER_DATA_DIR,
     redisUrl: e.REDIS_URL || undefined,
+    holdGraceMs: e.ROUTER_HOLD_GRACE_MS,
+    reapIntervalMs: e.ROUTER_REAP_INTERVAL_MS,
     adminToken: e.ROUTER_ADMIN_TOKEN || undefined,
     requestTimeoutMs: e.ROUTER_REQUEST_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -16,6 +16,8 @@ Configuration comes from the environment:
   ROUTER_P2P_ANNOUNCE        comma-separated multiaddrs to announce instead
   ROUTER_PEER_KEY            libp2p private key, protobuf in base64 (default: a fresh one)
   ROUTER_REQUEST_TIMEOUT_MS  deadline of one request (default 300000)
+  ROUTER_HOLD_GRACE_MS       how long a hold outlives its deadline before the reaper releases it (default 60000)
+  ROUTER_REAP_INTERVAL_MS    how often expired holds are released (default 10000)
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)
 `
 

@@ -69,7 +69,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     reachable: (peerId) => peer.getConnections(peerIdFromString(peerId)).length > 0,
   }
   const offers = receiveOffers({ peer, registry, log })
-  const app = createApp({ peer, routing, billing, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs })
+  const app = createApp({ peer, routing, billing, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs, holdGraceMs: config.holdGraceMs })
   const server = await listen(app.fetch, config.host, config.port)
   const { port } = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`

@@ -20,6 +20,7 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     adminToken: 'admin-token-for-tests',
     requestTimeoutMs: 1_000,
+    holdGraceMs: 1_000,
   })
 })
 

@@ -27,6 +27,8 @@ export interface RelayContext {
   routing: RoutingContext
   billing: BillingGateway
   requestTimeoutMs: number
+  /** How long a hold outlives the request deadline before the reaper may release it. */
+  holdGraceMs: number
   log: Logger
 }
 
@@ -43,9 +45,6 @@ export interface RelayRequest {
 
 /** Routing controls the router acts on; they are not forwarded to providers. */
 const ROUTER_FIELDS = ['models', 'provider', 'session_id', 'route', 'transforms'] as const
-
-/** Holds outlive the request deadline by this much before the reaper may release them. */
-const HOLD_GRACE_MS = 60_000
 
 const encoder = new TextEncoder()
 const DONE = encoder.encode('data: [DONE]\n\n')
@@ -77,7 +76,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
     return cost > most ? cost : most
   }, 0n)
   const deadline = startedAt + ctx.requestTimeoutMs
-  const hold = await ctx.billing.hold(key, holdAmount, new Date(deadline + HOLD_GRACE_MS))
+  const hold = await ctx.billing.hold(key, holdAmount, new Date(deadline + ctx.holdGraceMs))
 
   const generationId = `gen-${startedAt.toString(36)}-${randomBytes(9).toString('base64url')}`
   const controller = new AbortController()
