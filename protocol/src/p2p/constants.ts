@@ -38,3 +38,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 
 /** Inbound inference streams a provider accepts at once per connection. */
 export const MAX_INBOUND_INFER_STREAMS = 1024
+
+/** Outbound inference streams a router opens at once per provider connection (libp2p's default is 64). */
+export const MAX_OUTBOUND_INFER_STREAMS = 1024

@@ -10,6 +10,7 @@ import {
   EmbeddingResponse,
   ErrorEnvelope,
   ModelList,
+  ModelEndpoints,
 } from '@agora/protocol'
 
 type Schema = Record<string, unknown>
@@ -220,6 +221,7 @@ export function openApiDocument(): Schema {
         EmbeddingResponse: json(EmbeddingResponse),
         Model: json(CatalogModel),
         ModelList: json(ModelList),
+        ModelEndpoints: json(ModelEndpoints),
         Error: json(ErrorEnvelope),
       },
     },
@@ -240,6 +242,17 @@ export function openApiDocument(): Schema {
           security: [{ bearer: [] }],
           parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'Model id; may contain `/`' }],
           responses: { '200': { description: 'The model', content: { 'application/json': { schema: { $ref: '#/components/schemas/Model' } } } }, ...errors(401, 404) },
+        },
+      },
+      '/v1/models/{author}/{slug}/endpoints': {
+        get: {
+          summary: "The providers of a model: price, context, quantization, cooldown status, and the router's measurements (latency, throughput, ping, uptime over the last hour)",
+          security: [{ bearer: [] }],
+          parameters: [
+            { name: 'author', in: 'path', required: true, schema: { type: 'string' }, description: 'First part of the model id, e.g. `meta-llama`' },
+            { name: 'slug', in: 'path', required: true, schema: { type: 'string' }, description: 'The rest, e.g. `llama-3.1-8b-instruct`' },
+          ],
+          responses: { '200': { description: 'The endpoints', content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelEndpoints' } } } }, ...errors(401, 404) },
         },
       },
       '/v1/generation': {

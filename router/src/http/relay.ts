@@ -108,12 +108,14 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       const end = await nextFrame(session)
       if (end.t === 'error') throw errorFromFrame(end.error)
       if (end.t !== 'end') throw new ProviderError('the provider sent more than one result')
+      session.close()
       bill.delivered(kind, first.data)
       tracker.succeed({ completionTokens: end.usage.completion_tokens })
       const settled = await bill.settle(end.usage, 'completed', finishReason(first.data))
       return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, bill, settled), provider: providerName }, { headers })
     } catch (error) {
       const market = failure(error, controller.signal)
+      session.abort(market)
       tracker.fail(market)
       // The client receives nothing but this error, so it pays nothing.
       await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
@@ -139,6 +141,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
             out.enqueue(event({ ...frame.data, provider: providerName }))
             return
           case 'end': {
+            session.close()
             tracker.succeed({ completionTokens: frame.usage.completion_tokens })
             const settled = await bill.settle(frame.usage, 'completed', finishReason(last))
             if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, bill, settled), providerName)))
@@ -152,6 +155,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
         }
       } catch (error) {
         const market = failure(error, controller.signal)
+        session.abort(market)
         if (market instanceof ClientClosedError) tracker.abandon()
         else tracker.fail(market)
         await bill.settle(undefined, market instanceof ClientClosedError ? 'cancelled' : 'failed', null).catch((settleError: unknown) => {
@@ -218,7 +222,7 @@ async function firstAnswer(ctx: RelayContext, attempts: Attempt[], input: Attemp
     } catch (error) {
       lastError = failure(error, signal)
       const { retry } = tracker.fail(lastError)
-      ctx.log.debug({ peerId: attempt.candidate.offer.peerId, model: attempt.model, code: lastError.code, retry }, 'attempt failed')
+      ctx.log.debug({ peerId: attempt.candidate.offer.peerId, model: attempt.model, code: lastError.code, retry, err: error }, 'attempt failed')
       if (!retry) throw lastError
     }
   }

@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import {
   INFER_PROTOCOL,
   MAX_FRAME_BYTES,
+  MAX_OUTBOUND_INFER_STREAMS,
   ProviderError,
   ResponseFrame,
   encodeFrame,
@@ -15,6 +16,8 @@ export interface InferenceSession {
   frames: AsyncGenerator<ResponseFrame, void, undefined>
   /** Resets the stream; the provider sees it close and stops generating. */
   abort(reason: Error): void
+  /** Done with it after the last frame: closes our side so the stream is released. */
+  close(): void
 }
 
 /**
@@ -23,7 +26,7 @@ export interface InferenceSession {
  * with a `ProviderError`. Aborting `signal` resets the stream.
  */
 export async function openInference(peer: MarketPeer, peerId: string, request: InferRequest, signal: AbortSignal): Promise<InferenceSession> {
-  const stream = await peer.dialProtocol(peerIdFromString(peerId), INFER_PROTOCOL, { signal })
+  const stream = await peer.dialProtocol(peerIdFromString(peerId), INFER_PROTOCOL, { signal, maxOutboundStreams: MAX_OUTBOUND_INFER_STREAMS })
   const abort = (reason: Error) => {
     if (stream.status === 'open') stream.abort(reason)
   }
@@ -44,5 +47,6 @@ export async function openInference(peer: MarketPeer, peerId: string, request: I
       if (stream.status === 'open') void stream.close().catch(() => stream.abort(new Error('close failed')))
     }
   }
-  return { frames: frames(), abort }
+  const generator = frames()
+  return { frames: generator, abort, close: () => void generator.return(undefined) }
 }

@@ -74,6 +74,8 @@ export class OfferRegistry {
     return [...byModel.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, offers]) => {
+        const prompts = offers.map((m) => m.pricing.inputPerMTok).sort(compareBigint)
+        const completions = offers.map((m) => m.pricing.outputPerMTok).sort(compareBigint)
         const cheapest = offers.reduce((best, m) => (price(m) < price(best) ? m : best))
         return {
           id,
@@ -82,7 +84,12 @@ export class OfferRegistry {
           owned_by: id.includes('/') ? id.split('/')[0]! : 'agora',
           context_length: Math.max(...offers.map((m) => m.contextLength)),
           pricing: { prompt: usdPerToken(cheapest.pricing.inputPerMTok), completion: usdPerToken(cheapest.pricing.outputPerMTok) },
+          price_range: {
+            prompt: { min: usdPerToken(prompts[0]!), max: usdPerToken(prompts.at(-1)!) },
+            completion: { min: usdPerToken(completions[0]!), max: usdPerToken(completions.at(-1)!) },
+          },
           providers: offers.length,
+          quantizations: [...new Set(offers.flatMap((m) => (m.quantization ? [m.quantization] : [])))].sort(),
         }
       })
   }
@@ -93,3 +100,7 @@ export function price(model: ModelOffer): bigint {
   return model.pricing.inputPerMTok + model.pricing.outputPerMTok
 }
 
+
+function compareBigint(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

@@ -45,6 +45,6 @@ describe.each(await testDrivers())('API keys on %s', (driver) => {
     expect(updated).toMatchObject({ name: 'one', rpmLimit: null, tpmLimit: 50_000, spendLimit: 1n, spendReset: 'daily' })
     expect(await updateKey(test.db, { keyId: first.key.id, accountId: (await ensureAccount(test.db, randomAddress())).id, name: 'stolen' })).toBeUndefined()
     expect(await updateKey(test.db, { keyId: second.key.id, accountId: account.id })).toEqual(second.key)
-    expect((await listKeys(test.db, account.id)).map((key) => key.name)).toEqual(['one', 'two'])
+    expect((await listKeys(test.db, account.id)).map((key) => key.name).sort()).toEqual(['one', 'two'])
   })
 })
