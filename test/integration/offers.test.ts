@@ -74,7 +74,10 @@ describe('offers on gossipsub', () => {
       const before = rejected()
       const built = await build()
       await publish(built instanceof Uint8Array ? built : encodeOffer(built))
+      const againstRogue = market.router.offers.rejectionsOf(rogueId)
       await waitFor(() => market.router.offers.rejected[reason] === before[reason] + 1, `a ${reason} rejection`)
+      // Schema, signature and freshness failures count against the sender; a replay is merely ignored.
+      if (reason !== 'stale') expect(market.router.offers.rejectionsOf(rogueId)).toBe(againstRogue + 1)
       expect(market.router.registry.get(rogueId)?.seq).toBe(100)
       expect(liveModels()).toEqual(['rogue/model'])
     })
