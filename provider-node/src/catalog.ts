@@ -8,6 +8,7 @@ export interface PublishedModel {
   engineModel: string
   contextLength: number
   quantization?: string
+  supportedParameters?: string[]
   pricing: { inputPerMTok: bigint; outputPerMTok: bigint }
   maxConcurrency: number
   inFlight: number
@@ -40,6 +41,7 @@ export class Catalog {
         engineModel,
         contextLength: m.contextLength ?? available.get(engineModel)?.contextLength ?? defaults.contextLength,
         ...(m.quantization ? { quantization: m.quantization } : {}),
+        ...(m.supportedParameters ? { supportedParameters: m.supportedParameters } : {}),
         pricing: m.pricing ?? defaults.pricing,
         maxConcurrency: m.maxConcurrency ?? defaults.maxConcurrency,
         inFlight: this.#models.get(m.id)?.inFlight ?? 0,
@@ -71,6 +73,7 @@ export class Catalog {
       id: m.id,
       contextLength: m.contextLength,
       ...(m.quantization ? { quantization: m.quantization } : {}),
+      ...(m.supportedParameters ? { supportedParameters: m.supportedParameters } : {}),
       pricing: { inputPerMTok: m.pricing.inputPerMTok.toString(), outputPerMTok: m.pricing.outputPerMTok.toString() },
       maxConcurrency: m.maxConcurrency,
       inFlight: m.inFlight,

@@ -15,6 +15,8 @@ export const ModelConfig = z.object({
   upstream: z.string().min(1).optional(),
   contextLength: z.number().int().positive().optional(),
   quantization: z.string().max(32).optional(),
+  /** Request parameters this model honours, announced so clients can `require_parameters`. */
+  supportedParameters: z.array(z.string().min(1).max(64)).max(128).optional(),
   pricing: Pricing.optional(),
   maxConcurrency: z.number().int().positive().optional(),
 })

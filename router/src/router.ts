@@ -51,7 +51,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   const log = options.log ?? pino({ name: 'router', level: config.logLevel })
   const database = options.database ?? (await openDatabase({ ...(config.databaseUrl ? { url: config.databaseUrl } : {}), ...(config.dataDir ? { dataDir: config.dataDir } : {}) }))
   await migrate(database.db)
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined
+  redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'redis unavailable: rate limits fall back to this process'))
   const billing = new BillingGateway({ db: database.db, rateLimiter: new KeyRateLimiter({ redis }), log })
 
   const privateKey = config.peerPrivateKey ? privateKeyFromProtobuf(Buffer.from(config.peerPrivateKey, 'base64')) : undefined

@@ -15,6 +15,8 @@ export const ModelOffer = z.object({
   id: z.string().min(1).max(256),
   contextLength: z.number().int().positive(),
   quantization: z.string().max(32).optional(),
+  /** Request parameters the provider honours (e.g. `tools`, `response_format`), for `provider.require_parameters`. */
+  supportedParameters: z.array(z.string().min(1).max(64)).max(128).optional(),
   pricing: z.object({ inputPerMTok: MicroUsd, outputPerMTok: MicroUsd }),
   maxConcurrency: z.number().int().positive(),
   /** Requests in flight on this model when the offer was made: a hint, not a measurement. */

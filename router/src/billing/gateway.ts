@@ -116,11 +116,13 @@ export class BillingGateway {
   /** Charges a finished request's cost and releases the rest of its hold, recording the generation. */
   async settle(key: ApiKey, hold: PlacedHold, pricing: Pricing, usage: BilledUsage, generation: Omit<GenerationRecord, 'promptTokens' | 'completionTokens'>): Promise<Settlement> {
     const cost = requestCost(usage, pricing)
-    const settled = await settleHold(this.db, {
-      holdId: hold.id,
-      charge: cost,
-      generation: { ...generation, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
-    })
+    const settled = await withRetries(() =>
+      settleHold(this.db, {
+        holdId: hold.id,
+        charge: cost,
+        generation: { ...generation, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
+      }),
+    )
     if (!settled.ok) {
       // The reaper released it first (the request outlived its hold): nothing was charged.
       this.#log.error({ holdId: hold.id, generation: generation.id, cost: cost.toString() }, 'hold was no longer open at settlement: request not charged')
@@ -161,5 +163,21 @@ export class BillingGateway {
     const cached = this.#spend.get(keyId)
     if (!cached) return
     cached.spend = { ...cached.spend, held: cached.spend.held + held, spent: cached.spend.spent + spent }
+  }
+}
+
+/**
+ * Runs a settlement again when the database fails (a dropped connection, a failover), so a
+ * served request is not left free. `settleHold` only acts on an open hold, so a retry after
+ * an attempt that did commit finds nothing to do instead of charging twice.
+ */
+async function withRetries<T>(run: () => Promise<T>, attempts = 3, delayMs = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if (attempt >= attempts) throw error
+      await new Promise((resolve) => setTimeout(resolve, delayMs * attempt))
+    }
   }
 }

@@ -67,6 +67,7 @@ describe('KeyRateLimiter shared through Redis', () => {
   it('counts one window across router replicas', async (ctx) => {
     if (!redis) return ctx.skip()
     const other = redis.duplicate()
+    await other.ping()
     try {
       const a = new KeyRateLimiter({ redis })
       const b = new KeyRateLimiter({ redis: other })

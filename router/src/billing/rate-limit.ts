@@ -22,6 +22,7 @@ const WINDOW_SECONDS = 60
  * Requests- and tokens-per-minute limits per API key, in fixed one-minute windows. With
  * Redis the counters are shared by every router replica (an atomic INCRBY + TTL per
  * key); without it each process counts on its own, so N replicas allow up to N× the limit.
+ * While Redis is unreachable, limits fall back to per-process counting.
  *
  * Requests are counted when admitted. Tokens are counted when a request finishes (its
  * real usage), and a request is refused while the window's tokens are already spent.
@@ -77,7 +78,10 @@ export class KeyRateLimiter {
     let limiter = this.#limiters.get(id)
     if (!limiter) {
       const options = { keyPrefix: `agora:${kind}`, points, duration: WINDOW_SECONDS }
-      limiter = this.#redis ? new RateLimiterRedis({ ...options, storeClient: this.#redis }) : new RateLimiterMemory(options)
+      // When Redis is unreachable, each process counts on its own rather than failing requests.
+      limiter = this.#redis
+        ? new RateLimiterRedis({ ...options, storeClient: this.#redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) })
+        : new RateLimiterMemory(options)
       this.#limiters.set(id, limiter)
     }
     return limiter

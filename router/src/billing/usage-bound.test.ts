@@ -31,8 +31,10 @@ describe('billableUsage', () => {
     expect(billableUsage({ prompt_tokens: 1, completion_tokens: 500, total_tokens: 501 }, { promptTokens: 50, completionBytes: 10_000, maxTokens: 16 }).completionTokens).toBe(16)
   })
 
-  it('estimates from delivered bytes when the stream broke before a report', () => {
+  it('estimates from what was delivered when the stream broke before a report', () => {
     expect(billableUsage(undefined, { promptTokens: 40, completionBytes: 41 })).toEqual({ promptTokens: 10, completionTokens: 11, clamped: false })
+    expect(billableUsage(undefined, { promptTokens: 40, completionBytes: 41, completionChunks: 7 })).toEqual({ promptTokens: 10, completionTokens: 7, clamped: false })
+    expect(billableUsage(undefined, { promptTokens: 40, completionBytes: 41, completionChunks: 7, maxTokens: 5 }).completionTokens).toBe(5)
   })
 })
 

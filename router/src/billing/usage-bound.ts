@@ -59,11 +59,16 @@ export interface BilledUsage {
  * Bounds a provider's reported usage by the router's own count. With no report at all
  * (the provider failed mid-stream) it bills the bound of what was delivered.
  */
-export function billableUsage(reported: Usage | undefined, bound: { promptTokens: number; completionBytes: number; maxTokens?: number | undefined }): BilledUsage {
+export function billableUsage(
+  reported: Usage | undefined,
+  bound: { promptTokens: number; completionBytes: number; completionChunks?: number | undefined; maxTokens?: number | undefined },
+): BilledUsage {
   const completionCap = Math.min(bound.completionBytes + SPECIAL_TOKEN_ALLOWANCE, bound.maxTokens ?? Infinity)
   if (!reported) {
-    // Nothing reported (the stream broke): estimate at four bytes a token, the usual rule of thumb.
-    return { promptTokens: Math.ceil(bound.promptTokens / 4), completionTokens: Math.min(completionCap, Math.ceil(bound.completionBytes / 4)), clamped: false }
+    // Nothing reported (the stream broke): servers stream about a token per chunk, so count the chunks that
+    // carried text (never more than the bytes allow); the prompt at four bytes a token, the usual rule of thumb.
+    const delivered = bound.completionChunks ?? Math.ceil(bound.completionBytes / 4)
+    return { promptTokens: Math.ceil(bound.promptTokens / 4), completionTokens: Math.min(completionCap, delivered), clamped: false }
   }
   const promptTokens = Math.min(reported.prompt_tokens, bound.promptTokens)
   const completionTokens = Math.min(reported.completion_tokens, completionCap)

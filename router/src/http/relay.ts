@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import {
   ClientClosedError,
   DeadlineError,
+  InternalError,
   FrameError,
   MarketError,
   ProviderError,
@@ -111,7 +112,10 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       session.close()
       bill.delivered(kind, first.data)
       tracker.succeed({ completionTokens: end.usage.completion_tokens })
-      const settled = await bill.settle(end.usage, 'completed', finishReason(first.data))
+      // A ledger failure is ours, not the provider's: a 500, and the hold is left to the reaper.
+      const settled = await bill.settle(end.usage, 'completed', finishReason(first.data)).catch((error: unknown) => {
+        throw new InternalError(error)
+      })
       return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, bill, settled), provider: providerName }, { headers })
     } catch (error) {
       const market = failure(error, controller.signal)
@@ -251,6 +255,7 @@ class Bill {
   readonly #ctx: RelayContext
   readonly #p: BillParameters
   #bytes = 0
+  #textChunks = 0
   #firstTokenAt: number | undefined
   #settled: Promise<Settlement> | undefined
   /** The usage billed, once settled. */
@@ -264,13 +269,14 @@ class Bill {
   delivered(kind: InferKind, data: Record<string, unknown>): void {
     const bytes = generatedBytes(kind, data)
     if (bytes > 0 && this.#firstTokenAt === undefined) this.#firstTokenAt = Date.now()
+    if (bytes > 0) this.#textChunks++
     this.#bytes += bytes
   }
 
   settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null): Promise<Settlement> {
     this.#settled ??= (async () => {
       const { key, hold, attempt, generationId, startedAt, promptBound, completionCap } = this.#p
-      const usage = billableUsage(reported, { promptTokens: promptBound, completionBytes: this.#bytes, maxTokens: completionCap })
+      const usage = billableUsage(reported, { promptTokens: promptBound, completionBytes: this.#bytes, completionChunks: this.#textChunks, maxTokens: completionCap })
       if (usage.clamped) this.#ctx.log.warn({ generationId, peerId: attempt.candidate.offer.peerId, reported }, 'provider reported more usage than it delivered: billed the bound')
       this.billed = usage
       return this.#ctx.billing.settle(key, hold, attempt.candidate.model.pricing, usage, {

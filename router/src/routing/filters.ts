@@ -9,9 +9,6 @@ import type { Candidate } from './registry.ts'
  */
 export type RejectReason = 'only' | 'ignore' | 'order' | 'quantization' | 'parameters' | 'max_price' | 'context_length' | 'capacity'
 
-/** A model offer as it may grow: providers may list the request parameters they honour. */
-type ModelOfferWithParameters = ModelOffer & { supportedParameters?: string[] }
-
 export type FilterRequest = Pick<RoutingRequest, 'preferences' | 'parameters' | 'promptTokensEstimate' | 'maxTokens'>
 
 /**
@@ -49,7 +46,7 @@ export function matchesProvider(candidate: Candidate, ref: string): boolean {
 }
 
 /** A request using no routed parameter needs no declaration; otherwise every one must be declared. */
-function supportsAll(model: ModelOfferWithParameters, parameters: string[]): boolean {
+function supportsAll(model: ModelOffer, parameters: string[]): boolean {
   if (!parameters.length) return true
   const supported = model.supportedParameters
   return supported !== undefined && parameters.every((name) => supported.includes(name))

@@ -13,7 +13,9 @@ export function adminAuth({ token }: { token: string | undefined }): MiddlewareH
   const expected = token ? digest(token) : undefined
   return async (c, next) => {
     if (!expected) throw new PermissionError('The management API is disabled: set ROUTER_ADMIN_TOKEN')
-    if (!timingSafeEqual(digest(bearerSecret(c.req.header('authorization'))), expected)) throw new AuthenticationError('Invalid admin token.', 'invalid_admin_token')
+    const header = c.req.header('authorization')
+    if (!header) throw new AuthenticationError("You didn't provide the admin token. Pass it as `Authorization: Bearer <token>`.", 'missing_admin_token')
+    if (!timingSafeEqual(digest(bearerSecret(header)), expected)) throw new AuthenticationError('Invalid admin token.', 'invalid_admin_token')
     await next()
   }
 }

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises'
+
+/** CPU time counters, in clock ticks, at one moment. */
+export interface CpuSnapshot {
+  /** The machine's ticks on every core, busy or idle. */
+  machineTotal: number
+  machineBusy: number
+  /** Ticks the given processes spent, user and system. */
+  processes: number
+}
+
+/**
+ * Reads `/proc/stat` and `/proc/<pid>/stat` of `pids` (Linux only), so that two snapshots
+ * tell how much CPU other processes took while the benchmark ran: on a shared machine a
+ * figure means little without it.
+ * @example
+ * const before = await cpuSnapshot([process.pid, market.pid])
+ * const share = backgroundShare(before, await cpuSnapshot([process.pid, market.pid]))
+ */
+export async function cpuSnapshot(pids: number[]): Promise<CpuSnapshot> {
+  const stat = await readFile('/proc/stat', 'utf8')
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = (stat.split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
+  const machineBusy = user + nice + system + irq + softirq + steal
+  let processes = 0
+  for (const pid of pids) {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    processes += Number(fields[11]) + Number(fields[12])
+  }
+  return { machineTotal: machineBusy + idle + iowait, machineBusy, processes }
+}
+
+/** The share of the machine's CPU (0–1) that processes other than the measured ones used between two snapshots. */
+export function backgroundShare(before: CpuSnapshot, after: CpuSnapshot): number {
+  const total = after.machineTotal - before.machineTotal
+  const others = after.machineBusy - before.machineBusy - (after.processes - before.processes)
+  return total > 0 ? Math.max(0, others) / total : 0
+}

@@ -1,0 +1,51 @@
+/**
+ * The marketplace under benchmark, in its own process: a router and one provider node
+ * whose `openai` engine proxies to `--upstream-url`, started through `startMarketplace`.
+ * Prints one JSON line `{"baseURL","apiKey","pid"}` on stdout when ready, then serves
+ * until stdin closes (the benchmark went away) or SIGINT/SIGTERM.
+ *
+ *   npx tsx bench/src/marketplace-process.ts --upstream-url http://127.0.0.1:8000/v1 --model mock-model
+ */
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import { startMarketplace } from '@agora/test/marketplace'
+
+const Flags = z.strictObject({
+  'upstream-url': z.url(),
+  model: z.string().min(1).default('mock-model'),
+  /** High enough that the provider never answers `provider_busy` at the benchmark's concurrency. */
+  'max-concurrency': z.coerce.number().int().positive().default(4096),
+})
+
+const { values } = parseArgs({
+  options: { 'upstream-url': { type: 'string' }, model: { type: 'string' }, 'max-concurrency': { type: 'string' } },
+})
+const parsed = Flags.safeParse(values)
+if (!parsed.success) {
+  console.error(z.prettifyError(parsed.error))
+  process.exit(2)
+}
+const flags = parsed.data
+
+const market = await startMarketplace({
+  // Failed requests are counted by the load generator; a log line each would only slow the router down.
+  logLevel: 'error',
+  providers: [
+    {
+      name: 'bench-openai',
+      engine: { kind: 'openai', baseUrl: flags['upstream-url'] },
+      models: [{ id: flags.model, maxConcurrency: flags['max-concurrency'] }],
+    },
+  ],
+})
+process.stdout.write(`${JSON.stringify({ baseURL: market.baseURL, apiKey: market.apiKey, pid: process.pid })}\n`)
+
+let stopping = false
+const shutdown = () => {
+  if (stopping) return
+  stopping = true
+  void market.stop().then(() => process.exit(0))
+}
+process.stdin.on('close', shutdown).resume()
+process.once('SIGINT', shutdown)
+process.once('SIGTERM', shutdown)
