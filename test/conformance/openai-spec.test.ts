@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { openAPISchemaToJsonSchema, validateAgainstOpenAI } from './openai-spec.ts'
+import { existsSync, readFileSync } from 'node:fs'
+import { SHARED_SPEC_URL, SPEC_URL, openAPISchemaToJsonSchema, validateAgainstOpenAI } from './openai-spec.ts'
 
 const created = 1_735_689_600
 const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 }
@@ -176,5 +177,11 @@ describe('openAPISchemaToJsonSchema', () => {
       maximum: 2,
       exclusiveMinimum: 0,
     })
+  })
+})
+
+describe('the committed copy of the spec', () => {
+  it.runIf(existsSync(SHARED_SPEC_URL))('equals the reference beside the project', () => {
+    expect(readFileSync(SPEC_URL).equals(readFileSync(SHARED_SPEC_URL))).toBe(true)
   })
 })

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import { z } from 'zod'
 
-const SPEC_URL = new URL('../../../shared/reference/openai-openapi.json', import.meta.url)
+/**
+ * A committed copy of OpenAI's spec (`../shared/reference/openai-openapi.json` beside the
+ * project), so the suite runs on any clean checkout; a test checks the two stay equal.
+ */
+export const SPEC_URL = new URL('./reference/openai-openapi.json', import.meta.url)
+/** Where the team keeps the reference spec, beside the project. */
+export const SHARED_SPEC_URL = new URL('../../../shared/reference/openai-openapi.json', import.meta.url)
 /** `$id` the spec's components are registered under; refs inside resolve against it. */
 const SPEC_ID = 'https://agora.invalid/openai-openapi.json'
 
