@@ -5,6 +5,8 @@
  * until stdin closes (the benchmark went away) or SIGINT/SIGTERM.
  *
  *   npx tsx bench/src/marketplace-process.ts --upstream-url http://127.0.0.1:8000/v1 --model mock-model
+ *
+ * With `BENCH_DATABASE_URL=postgres://…` the router's ledger is that PostgreSQL database.
  */
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
@@ -26,10 +28,13 @@ if (!parsed.success) {
   process.exit(2)
 }
 const flags = parsed.data
+/** The ledger: PostgreSQL at `BENCH_DATABASE_URL` when set, else embedded in-memory PGlite (the default). */
+const databaseUrl = process.env.BENCH_DATABASE_URL
 
 const market = await startMarketplace({
   // Failed requests are counted by the load generator; a log line each would only slow the router down.
   logLevel: 'error',
+  ...(databaseUrl ? { databaseUrl } : {}),
   providers: [
     {
       name: 'bench-openai',
