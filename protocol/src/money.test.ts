@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { formatUsd, requestCost, usdPerToken } from './money.ts'
+import { formatUsd, requestCost, usdNumber, usdPerToken } from './money.ts'
 
 describe('requestCost', () => {
   const price = { inputPerMTok: 150_000n, outputPerMTok: 600_000n }
@@ -29,6 +29,8 @@ describe('formatting', () => {
     expect(formatUsd(1n)).toBe('0.000001')
     expect(formatUsd(0n)).toBe('0')
     expect(formatUsd(-2_000_000n)).toBe('-2')
+    expect(usdNumber(1_500_000n)).toBe(1.5)
+    expect(usdNumber(6n)).toBe(0.000006)
   })
 
   it('turns per-million prices into USD per token, as OpenRouter lists them', () => {

@@ -41,6 +41,16 @@ export function formatUsd(microUsd: bigint): string {
 }
 
 /**
+ * A micro-USD amount as a JSON number of USD, the form OpenRouter uses for `usage.cost` and
+ * credits. For display only: it goes through the exact decimal string, never float arithmetic.
+ * @example
+ * usdNumber(1_500_000n) // 1.5
+ */
+export function usdNumber(microUsd: bigint): number {
+  return Number(formatUsd(microUsd))
+}
+
+/**
  * A price per million tokens in micro-USD as USD per single token (OpenRouter's `pricing` format).
  * @example
  * usdPerToken(150_000n) // '0.00000015'

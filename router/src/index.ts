@@ -7,4 +7,4 @@ export { openDatabase, migrate, type Database, type OpenedDatabase } from './db/
 export { deposit, adjust, creditsSummary, recomputeBalance } from './billing/ledger.ts'
 export { placeHold, releaseExpiredHolds } from './billing/holds.ts'
 export { createKey, revokeKey, hashKey } from './db/queries/keys.ts'
-export { ensureAccount } from './db/queries/accounts.ts'
+export { ensureAccount, getAccount } from './db/queries/accounts.ts'

@@ -8,6 +8,7 @@ import {
   ModelNotAllowedError,
   formatUsd,
   requestCost,
+  usdNumber,
   type Pricing,
 } from '@agora/protocol'
 import type { Database } from '../db/index.ts'
@@ -133,7 +134,7 @@ export class BillingGateway {
     void this.rateLimiter.recordTokens(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit }, usage.promptTokens + usage.completionTokens).catch((error: unknown) => {
       this.#log.warn({ err: error }, 'could not count tokens against the rate limit')
     })
-    return { cost: settled.charged, costUsd: Number(formatUsd(settled.charged)) }
+    return { cost: settled.charged, costUsd: usdNumber(settled.charged) }
   }
 
   /** Gives a whole hold back: the request failed before anything was delivered. */

@@ -15,7 +15,7 @@ import {
 } from '@agora/protocol'
 import type { BillingGateway, Settlement } from '../billing/gateway.ts'
 import type { PlacedHold } from '../billing/holds.ts'
-import { billableUsage, generatedBytes, promptTokenBound } from '../billing/usage-bound.ts'
+import { billableUsage, generatedBytes, promptTokenBound, type BilledUsage } from '../billing/usage-bound.ts'
 import type { ApiKey } from '../db/schema/index.ts'
 import { openInference, type InferenceSession } from '../p2p/infer.ts'
 import { AttemptTracker } from '../routing/attempt.ts'
@@ -91,7 +91,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
 
   let served: Served
   try {
-    served = await firstAnswer(ctx, plan.attempts, { kind, body, generationId, deadline, streaming, sessionId, routingRequest }, controller.signal)
+    served = await firstAnswer(ctx, plan.attempts, { kind, body, generationId, deadline, streaming, sessionId }, controller.signal)
   } catch (error) {
     finish()
     await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
@@ -116,7 +116,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       const settled = await bill.settle(end.usage, 'completed', finishReason(first.data)).catch((error: unknown) => {
         throw new InternalError(error)
       })
-      return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, bill, settled), provider: providerName }, { headers })
+      return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, settled), provider: providerName }, { headers })
     } catch (error) {
       const market = failure(error, controller.signal)
       session.abort(market)
@@ -148,7 +148,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
             session.close()
             tracker.succeed({ completionTokens: frame.usage.completion_tokens })
             const settled = await bill.settle(frame.usage, 'completed', finishReason(last))
-            if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, bill, settled), providerName)))
+            if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, settled), providerName)))
             out.enqueue(DONE)
             break
           }
@@ -199,7 +199,6 @@ interface AttemptInput {
   deadline: number
   streaming: boolean
   sessionId: string | undefined
-  routingRequest: RoutingRequest
 }
 
 /**
@@ -257,9 +256,7 @@ class Bill {
   #bytes = 0
   #textChunks = 0
   #firstTokenAt: number | undefined
-  #settled: Promise<Settlement> | undefined
-  /** The usage billed, once settled. */
-  billed: { promptTokens: number; completionTokens: number } | undefined
+  #settled: Promise<BilledSettlement> | undefined
 
   constructor(ctx: RelayContext, parameters: BillParameters) {
     this.#ctx = ctx
@@ -273,13 +270,12 @@ class Bill {
     this.#bytes += bytes
   }
 
-  settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null): Promise<Settlement> {
+  settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null): Promise<BilledSettlement> {
     this.#settled ??= (async () => {
       const { key, hold, attempt, generationId, startedAt, promptBound, completionCap } = this.#p
       const usage = billableUsage(reported, { promptTokens: promptBound, completionBytes: this.#bytes, completionChunks: this.#textChunks, maxTokens: completionCap })
       if (usage.clamped) this.#ctx.log.warn({ generationId, peerId: attempt.candidate.offer.peerId, reported }, 'provider reported more usage than it delivered: billed the bound')
-      this.billed = usage
-      return this.#ctx.billing.settle(key, hold, attempt.candidate.model.pricing, usage, {
+      const settlement = await this.#ctx.billing.settle(key, hold, attempt.candidate.model.pricing, usage, {
         id: generationId,
         model: attempt.model,
         providerPeerId: attempt.candidate.offer.peerId,
@@ -288,14 +284,19 @@ class Bill {
         finishReason,
         status,
       })
+      return { ...settlement, usage }
     })()
     return this.#settled
   }
 }
 
+/** A settled request: what it cost and the usage it was billed for. */
+interface BilledSettlement extends Settlement {
+  usage: BilledUsage
+}
+
 /** The response's usage as billed, with its cost in USD as OpenRouter reports it. */
-function usageWithCost(reported: unknown, bill: Bill, { costUsd }: Settlement): Record<string, unknown> {
-  const { promptTokens = 0, completionTokens = 0 } = bill.billed ?? {}
+function usageWithCost(reported: unknown, { costUsd, usage: { promptTokens, completionTokens } }: BilledSettlement): Record<string, unknown> {
   return {
     ...(typeof reported === 'object' && reported !== null ? reported : {}),
     prompt_tokens: promptTokens,

@@ -19,6 +19,16 @@ export async function ensureAccount(db: Database, address: string): Promise<Acco
 }
 
 /**
+ * The account of a wallet address, any casing, if it exists.
+ * @example
+ * const account = await findAccountByAddress(db, '0xAbC…')
+ */
+export async function findAccountByAddress(db: Database, address: string): Promise<Account | undefined> {
+  const [account] = await db.select().from(accounts).where(eq(accounts.address, address.toLowerCase()))
+  return account
+}
+
+/**
  * An account by id.
  * @example
  * const account = await getAccount(db, key.accountId)

@@ -103,15 +103,22 @@ export async function revokeKey(db: Database, { keyId, accountId, now = new Date
  */
 export async function updateKey(db: Database, { keyId, accountId, ...changes }: KeyOfAccount & KeyLimits & { name?: string }): Promise<ApiKey | undefined> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
-  if (Object.keys(set).length === 0) {
-    const [key] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
-    return key
-  }
+  if (Object.keys(set).length === 0) return getKey(db, { keyId, accountId })
   const [key] = await db
     .update(apiKeys)
     .set(set)
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
     .returning()
+  return key
+}
+
+/**
+ * One key of an account, revoked and expired ones included.
+ * @example
+ * const key = await getKey(db, { keyId, accountId })
+ */
+export async function getKey(db: Database, { keyId, accountId }: KeyOfAccount): Promise<ApiKey | undefined> {
+  const [key] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId)))
   return key
 }
 

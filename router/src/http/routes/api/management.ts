@@ -5,11 +5,10 @@ import { isAddress } from 'viem'
 import type { BillingGateway } from '../../../billing/gateway.ts'
 import { adjust, creditsSummary } from '../../../billing/ledger.ts'
 import type { Database } from '../../../db/index.ts'
-import { ensureAccount } from '../../../db/queries/accounts.ts'
-import { createKey, listKeys, revokeKey, updateKey } from '../../../db/queries/keys.ts'
+import { ensureAccount, findAccountByAddress } from '../../../db/queries/accounts.ts'
+import { createKey, getKey, listKeys, revokeKey, updateKey } from '../../../db/queries/keys.ts'
 import { listGenerations, listJournal, usageBy } from '../../../db/queries/usage.ts'
-import { accounts, type Account, type ApiKey, type Generation, type JournalEntry } from '../../../db/schema/index.ts'
-import { eq } from 'drizzle-orm'
+import type { Account, ApiKey, Generation, JournalEntry } from '../../../db/schema/index.ts'
 import { readJsonBody } from '../../body.ts'
 
 /** 404 for an account or key that does not exist. */
@@ -127,8 +126,8 @@ function csvField(value: unknown): string {
  */
 export function managementRoutes({ db, billing }: { db: Database; billing: BillingGateway }): Hono {
   async function accountOf(c: Context): Promise<Account> {
-    const address = c.req.param('address')!.toLowerCase()
-    const [account] = await db.select().from(accounts).where(eq(accounts.address, address))
+    const address = c.req.param('address')!
+    const account = await findAccountByAddress(db, address)
     if (!account) throw new NotFoundError(`Account ${address}`)
     return account
   }
@@ -191,7 +190,7 @@ export function managementRoutes({ db, billing }: { db: Database; billing: Billi
       const account = await accountOf(c)
       const keyId = c.req.param('id')
       if (!(await revokeKey(db, { keyId, accountId: account.id }))) throw new NotFoundError('Key')
-      const key = (await listKeys(db, account.id)).find((k) => k.id === keyId)!
+      const key = (await getKey(db, { keyId, accountId: account.id }))!
       billing.forgetKey(key)
       return c.json(keyView(key))
     })

@@ -1,11 +1,9 @@
 import { Hono } from 'hono'
-import { InvalidRequestError, MarketError, formatUsd } from '@agora/protocol'
+import { InvalidRequestError, MarketError, usdNumber as usd } from '@agora/protocol'
 import { creditsSummary } from '../../../billing/ledger.ts'
 import { keySpend } from '../../../billing/spend.ts'
 import type { Database } from '../../../db/index.ts'
 import { getGeneration } from '../../../db/queries/generations.ts'
-
-const usd = (microUsd: bigint) => Number(formatUsd(microUsd))
 
 /** 404 for a generation id that is unknown or belongs to another account. */
 class GenerationNotFoundError extends MarketError {
