@@ -1,7 +1,7 @@
 /**
  * The marketplace under benchmark, in its own process: a router and one provider node
  * whose `openai` engine proxies to `--upstream-url`, started through `startMarketplace`.
- * Prints one JSON line `{"baseURL","apiKey","pid"}` on stdout when ready, then serves
+ * `--billing off` starts it without charging. Prints one JSON line `{"baseURL","apiKey","pid"}` on stdout when ready, then serves
  * until stdin closes (the benchmark went away) or SIGINT/SIGTERM.
  *
  *   npx tsx bench/src/marketplace-process.ts --upstream-url http://127.0.0.1:8000/v1 --model mock-model
@@ -17,10 +17,12 @@ const Flags = z.strictObject({
   model: z.string().min(1).default('mock-model'),
   /** High enough that the provider never answers `provider_busy` at the benchmark's concurrency. */
   'max-concurrency': z.coerce.number().int().positive().default(4096),
+  /** `off`: keys are checked but nothing is held or charged, the baseline that shows what billing costs. */
+  billing: z.enum(['on', 'off']).default('on'),
 })
 
 const { values } = parseArgs({
-  options: { 'upstream-url': { type: 'string' }, model: { type: 'string' }, 'max-concurrency': { type: 'string' } },
+  options: { 'upstream-url': { type: 'string' }, model: { type: 'string' }, 'max-concurrency': { type: 'string' }, billing: { type: 'string' } },
 })
 const parsed = Flags.safeParse(values)
 if (!parsed.success) {
@@ -34,6 +36,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL
 const market = await startMarketplace({
   // Failed requests are counted by the load generator; a log line each would only slow the router down.
   logLevel: 'error',
+  billing: flags.billing,
   ...(databaseUrl ? { databaseUrl } : {}),
   providers: [
     {

@@ -71,9 +71,12 @@ export function startMockUpstreamProcess({ latencyMs, tokens, interTokenMs }: Mo
 const MarketplaceReady = z.object({ baseURL: z.url(), apiKey: z.string().min(1), pid: z.number().int().positive() })
 export type MarketplaceReady = z.infer<typeof MarketplaceReady>
 
-/** Starts `marketplace-process.ts` (router + one `openai`-engine provider) in front of `upstreamUrl`. */
-export function startMarketplaceProcess(upstreamUrl: string, model: string): Promise<ChildProcessHandle<MarketplaceReady>> {
-  return startChild(MARKETPLACE_PROCESS, ['--upstream-url', upstreamUrl, '--model', model], (line) => {
+/**
+ * Starts `marketplace-process.ts` (router + one `openai`-engine provider) in front of
+ * `upstreamUrl`, charging requests or not.
+ */
+export function startMarketplaceProcess(upstreamUrl: string, model: string, billing: 'on' | 'off'): Promise<ChildProcessHandle<MarketplaceReady>> {
+  return startChild(MARKETPLACE_PROCESS, ['--upstream-url', upstreamUrl, '--model', model, '--billing', billing], (line) => {
     try {
       return MarketplaceReady.safeParse(JSON.parse(line)).data
     } catch {

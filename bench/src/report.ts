@@ -4,36 +4,42 @@ import type { MachineInfo } from './machine.ts'
 import type { SourceRevision } from './revision.ts'
 import type { MemoryReading } from './rss.ts'
 
-/** One phase, measured on both paths at the same concurrency. */
-export interface PathPair {
+/** One phase, measured on every path at the same concurrency. */
+export interface PathSet {
   /** Client → mock upstream. */
   direct: LoadResult
-  /** Client → router → libp2p → provider node `openai` engine → the same mock upstream. */
+  /** Client → router with billing off → libp2p → provider node `openai` engine → the same mock upstream. */
+  unbilled: LoadResult
+  /** The same, with billing on: every request held, charged and recorded in the ledger. */
   via: LoadResult
 }
+
+/** The paths, in the order a phase's first slice takes them. */
+export const PATHS = ['direct', 'unbilled', 'via'] as const
+export type PathName = (typeof PATHS)[number]
 
 /** Everything one run measured; written as `results/<label>.json`. */
 export interface BenchResults {
   label: string
   machine: MachineInfo
   revision: SourceRevision | null
-  /** Share of the machine's CPU (0–1) that processes other than the benchmark's three used during the run. */
+  /** Share of the machine's CPU (0–1) that processes other than the benchmark's used during the run. */
   otherProcessesCpuShare: number
+  /** The ledger behind the billed path. */
+  ledger: 'pglite' | 'postgres'
   config: BenchConfig
   /** Non-streamed chat completions at concurrency 1: the latency the marketplace adds alone. */
-  chatSerial: PathPair
+  chatSerial: PathSet
   /** Non-streamed chat completions at `config.concurrency`. */
-  chatConcurrent: PathPair
+  chatConcurrent: PathSet
   /** Non-streamed chat completions at `config.saturationConcurrency`: requests/s. */
-  saturation: PathPair
+  saturation: PathSet
   /** Streamed chat completions; the recorded figure is time to first token. */
-  timeToFirstToken: PathPair
-  marketplaceMemory: {
-    pid: number
-    /** What the process holds: the figures are not the router's alone. */
+  timeToFirstToken: PathSet
+  /** The marketplace processes, billing on and off. */
+  marketplaceMemory: Record<'via' | 'unbilled', { pid: number; afterStart: MemoryReading; afterRun: MemoryReading }> & {
+    /** What each process holds: the figures are not the router's alone. */
     scope: string
-    afterStart: MemoryReading
-    afterRun: MemoryReading
   }
 }
 
@@ -45,34 +51,46 @@ type Percentile = 'p50Ms' | 'p99Ms'
 /** A goal the marketplace should meet; `invalid` when a path failed requests, so the figure cannot be trusted. */
 export interface TargetCheck {
   figure: string
-  limitMs: number
-  measuredMs: number | null
+  unit: 'ms' | '%'
+  limit: number
+  measured: number | null
   verdict: 'met' | 'missed' | 'invalid'
 }
 
-/** The added-latency goals at concurrency 1 (Portkey adds 1.0 ms p50 / 6.0 ms p99; a bare Node proxy 0.3 ms). */
-export function checkTargets({ chatSerial }: BenchResults): TargetCheck[] {
-  const check = (figure: string, limitMs: number, measuredMs: number | null): TargetCheck => ({
+/**
+ * The goals: added latency at concurrency 1 (Portkey adds 1.0 ms p50 / 6.0 ms p99; a bare
+ * Node proxy 0.3 ms), and billing costing less than 20 % of the throughput at saturation.
+ */
+export function checkTargets({ chatSerial, saturation }: BenchResults): TargetCheck[] {
+  const check = (figure: string, unit: TargetCheck['unit'], limit: number, measured: number | null, phase: PathSet): TargetCheck => ({
     figure,
-    limitMs,
-    measuredMs,
-    verdict: measuredMs === null || failed(chatSerial) ? 'invalid' : measuredMs <= limitMs ? 'met' : 'missed',
+    unit,
+    limit,
+    measured,
+    verdict: measured === null || failed(phase) ? 'invalid' : measured <= limit ? 'met' : 'missed',
   })
   return [
-    check('added p50, chat, concurrency 1', 1, added(chatSerial, 'p50Ms')),
-    check('added p99, chat, concurrency 1', 3, added(chatSerial, 'p99Ms')),
+    check('added p50, chat, concurrency 1', 'ms', 1, added(chatSerial, 'p50Ms'), chatSerial),
+    check('added p99, chat, concurrency 1', 'ms', 3, added(chatSerial, 'p99Ms'), chatSerial),
+    check('throughput cost of billing, saturation', '%', 20, billingCost(saturation), saturation),
   ]
 }
 
-/** Whether any request of the phase failed, on either path. */
-export function failed({ direct, via }: PathPair): boolean {
-  return direct.errors > 0 || via.errors > 0
+/** Whether any request of the phase failed, on any path. */
+export function failed(phase: PathSet): boolean {
+  return PATHS.some((path) => phase[path].errors > 0)
 }
 
-/** via − direct at `percentile`; null when a path has no successful request to measure. */
-function added({ direct, via }: PathPair, percentile: Percentile): number | null {
-  if (direct.requests === 0 || via.requests === 0) return null
-  return via.latency[percentile] - direct.latency[percentile]
+/** `to` − `from` at `percentile` (by default via − direct); null when a path has no successful request to measure. */
+function added(phase: PathSet, percentile: Percentile, from: PathName = 'direct', to: PathName = 'via'): number | null {
+  if (phase[from].requests === 0 || phase[to].requests === 0) return null
+  return phase[to].latency[percentile] - phase[from].latency[percentile]
+}
+
+/** Requests/s lost to billing, as a percentage of the requests/s without it. */
+function billingCost({ unbilled, via }: PathSet): number | null {
+  if (unbilled.requestsPerSecond === 0) return null
+  return (1 - via.requestsPerSecond / unbilled.requestsPerSecond) * 100
 }
 
 const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 1)} ms`
@@ -80,6 +98,7 @@ const signedMs = (value: number | null) => (value === null ? '—' : `${value < 
 const percentileMs = (result: LoadResult, percentile: Percentile) => (result.requests === 0 ? '—' : ms(result.latency[percentile]))
 const mib = (value: number) => `${value.toFixed(1)} MiB`
 const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US')} req/s`
+const signedPercent = (value: number) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)} %`
 
 /**
  * The results as a markdown report: the comparison table, memory, and the conditions of
@@ -90,17 +109,23 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
   const verdict = (figure: string) => {
     const target = targets.find((t) => t.figure === figure)
     const verdicts = { met: '✅ met', missed: '❌ missed', invalid: '⚠️ not measured: requests failed' }
-    return target ? `≤ ${ms(target.limitMs)}: ${verdicts[target.verdict]}` : '—'
+    if (!target) return '—'
+    return `${target.unit === 'ms' ? `≤ ${ms(target.limit)}` : `< ${target.limit} % of requests/s`}: ${verdicts[target.verdict]}`
   }
-  const latencyRow = (name: string, pair: PathPair, percentile: Percentile, target: string, reference: string) =>
-    `| ${name} | ${percentileMs(pair.direct, percentile)} | ${percentileMs(pair.via, percentile)} | ${signedMs(added(pair, percentile))} | ${target} | ${reference} |`
-  const throughputChange = saturation.via.requestsPerSecond / saturation.direct.requestsPerSecond - 1
+  const latencyRow = (name: string, phase: PathSet, percentile: Percentile, target: string, reference: string) =>
+    `| ${name} | ${PATHS.map((path) => percentileMs(phase[path], percentile)).join(' | ')} | ${signedMs(added(phase, percentile))} | ${signedMs(added(phase, percentile, 'unbilled', 'via'))} | ${target} | ${reference} |`
+  const rps = (path: PathName) => saturation[path].requestsPerSecond
   const errors = PHASES.flatMap((phase) =>
-    (['direct', 'via'] as const)
-      .filter((path) => results[phase][path].errors > 0)
-      .map((path) => `- ${phase} ${path}: ${results[phase][path].errors} failed, the first with: ${results[phase][path].firstError ?? ''}`),
+    PATHS.filter((path) => results[phase][path].errors > 0).map(
+      (path) => `- ${phase} ${path}: ${results[phase][path].errors} failed, the first with: ${results[phase][path].firstError ?? ''}`,
+    ),
   )
+  const cost = billingCost(saturation)
   const c = config.concurrency
+  const memoryRow = (name: string, path: 'via' | 'unbilled') => {
+    const { afterStart, afterRun } = marketplaceMemory[path]
+    return `| ${name} | ${mib(afterStart.rssMiB)} | ${mib(afterRun.peakRssMiB)} | ${mib(afterRun.rssMiB)} |`
+  }
 
   return [
     `# Agora benchmark: ${results.label}`,
@@ -109,25 +134,27 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
       (results.revision ? `commit ${results.revision.commit.slice(0, 10)}${results.revision.dirty ? ' with uncommitted changes' : ''}` : 'no git revision'),
     '',
     `Mock upstream (own process): ${config.upstreamLatencyMs} ms fixed latency, ${config.tokens} tokens, ${config.interTokenMs} ms between streamed chunks. ` +
+      `Ledger of the billed marketplace: ${results.ledger === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'}. ` +
       `Each phase: ${config.phaseWarmupSeconds} s unrecorded per path, then ${config.seconds} s measured per path in ${config.rounds} alternating slices, after ${config.warmupSeconds} s of warm-up on each path. ` +
-      'Load generator, marketplace and upstream are three processes sharing this machine; ' +
+      'Load generator, mock upstream and the two marketplaces (billing off, billing on) are four processes sharing this machine, only one path loaded at a time; ' +
       `other processes used ${(results.otherProcessesCpuShare * 100).toFixed(0)} % of its CPU during the run.`,
     '',
-    '| Figure | Direct | Via marketplace | Added (via − direct) | Target | Reference |',
-    '|---|---|---|---|---|---|',
+    '| Figure | Direct | Marketplace, billing off | Marketplace, billing on | Added by the marketplace (on − direct) | Added by billing (on − off) | Target | Reference |',
+    '|---|---|---|---|---|---|---|---|',
     latencyRow('Chat latency p50, concurrency 1', chatSerial, 'p50Ms', verdict('added p50, chat, concurrency 1'), 'Portkey +1.0 ms; bare Node proxy +0.3 ms'),
     latencyRow('Chat latency p99, concurrency 1', chatSerial, 'p99Ms', verdict('added p99, chat, concurrency 1'), 'Portkey +6.0 ms'),
     latencyRow(`Chat latency p50, concurrency ${c}`, chatConcurrent, 'p50Ms', '—', ''),
     latencyRow(`Chat latency p99, concurrency ${c}`, chatConcurrent, 'p99Ms', '—', ''),
-    `| Requests/s at saturation (concurrency ${config.saturationConcurrency}) | ${perSecond(saturation.direct.requestsPerSecond)} | ${perSecond(saturation.via.requestsPerSecond)} | ${throughputChange < 0 ? '−' : '+'}${Math.abs(throughputChange * 100).toFixed(0)} % | — | |`,
+    `| Requests/s at saturation (concurrency ${config.saturationConcurrency}) | ${PATHS.map((path) => perSecond(rps(path))).join(' | ')} | ${signedPercent((rps('via') / rps('direct') - 1) * 100)} | ${cost === null ? '—' : signedPercent(-cost)} | ${verdict('throughput cost of billing, saturation')} | |`,
     latencyRow(`Time to first token p50, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p50Ms', '—', 'Portkey +29 ms'),
     latencyRow(`Time to first token p99, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p99Ms', '—', ''),
     '',
-    `Added latency is the difference of the two paths' percentiles, not a percentile of per-request differences.`,
+    `Added latency is the difference of two paths' percentiles, not a percentile of per-request differences.`,
     '',
     `| Marketplace process memory (${marketplaceMemory.scope}) | After start | Peak (VmHWM) | After run |`,
     '|---|---|---|---|',
-    `| RSS | ${mib(marketplaceMemory.afterStart.rssMiB)} | ${mib(marketplaceMemory.afterRun.peakRssMiB)} | ${mib(marketplaceMemory.afterRun.rssMiB)} |`,
+    memoryRow('RSS, billing on', 'via'),
+    memoryRow('RSS, billing off', 'unbilled'),
     '',
     ...(errors.length ? ['**Failed requests** (left out of the figures above, which are then not to be trusted):', '', ...errors, ''] : []),
   ].join('\n')

@@ -1,6 +1,7 @@
 /**
  * The marketplace benchmark: the same mock upstream measured directly and through the
- * marketplace (router → libp2p → provider node → upstream), in three processes. Writes
+ * marketplace (router → libp2p → provider node → upstream), with billing off and on, in
+ * four processes. Writes
  * `results/<label>.json` and `.md` and prints the table. Settings: see `config.ts` and README.
  *
  *   npm run bench -- --seconds 5
@@ -13,7 +14,7 @@ import { chatBody, chatExchange, completionText, openTarget, streamExchange } fr
 import { LoadRecorder, type Exchange } from './load.ts'
 import { machineInfo } from './machine.ts'
 import { startMarketplaceProcess, startMockUpstreamProcess, type ChildProcessHandle, type MarketplaceReady } from './processes.ts'
-import { PHASES, checkTargets, failed, renderMarkdown, type BenchResults, type PathPair } from './report.ts'
+import { PATHS, PHASES, checkTargets, failed, renderMarkdown, type BenchResults, type PathName, type PathSet } from './report.ts'
 import { sourceRevision } from './revision.ts'
 import { readMemory } from './rss.ts'
 
@@ -22,8 +23,6 @@ const CHAT = chatBody(MODEL, false)
 const STREAM = chatBody(MODEL, true)
 const RESULTS_DIR = new URL('../results/', import.meta.url)
 
-type PathName = keyof PathPair
-const PATHS: readonly PathName[] = ['direct', 'via']
 interface Endpoint {
   baseURL: string
   apiKey?: string
@@ -43,37 +42,43 @@ function openLoad(endpoint: Endpoint, kind: Kind, concurrency: number): { exchan
 }
 
 /**
- * One phase on both paths: an unrecorded warm-up of each at the phase's concurrency, then
+ * One phase on every path: an unrecorded warm-up of each at the phase's concurrency, then
  * `config.rounds` alternating slices per path, so that drift in the machine's state during
- * the phase weighs on both paths alike.
+ * the phase weighs on every path alike.
  */
-async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>, name: string, kind: Kind, concurrency: number): Promise<PathPair> {
-  const loads = { direct: openLoad(endpoints.direct, kind, concurrency), via: openLoad(endpoints.via, kind, concurrency) }
+async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>, name: string, kind: Kind, concurrency: number): Promise<PathSet> {
+  const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
       for (const path of PATHS) await new LoadRecorder(concurrency).run(loads[path].exchange, config.phaseWarmupSeconds * 1000)
     }
-    const recorders = { direct: new LoadRecorder(concurrency), via: new LoadRecorder(concurrency) }
+    const recorders = Object.fromEntries(PATHS.map((path) => [path, new LoadRecorder(concurrency)])) as Record<PathName, LoadRecorder>
     const sliceMs = (config.seconds * 1000) / config.rounds
     for (let round = 0; round < config.rounds; round++) {
       for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) await recorders[path].run(loads[path].exchange, sliceMs)
     }
-    const pair = { direct: recorders.direct.result(), via: recorders.via.result() }
+    const set: PathSet = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
     for (const path of PATHS) {
-      const { requests, errors, requestsPerSecond, latency } = pair[path]
+      const { requests, errors, requestsPerSecond, latency } = set[path]
       log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms`)
     }
-    return pair
+    return set
   } finally {
     await Promise.all(PATHS.map((path) => loads[path].close()))
   }
 }
 
-/** Checks both paths answer alike, warms them up, and runs every phase. */
-async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>, market: ChildProcessHandle<MarketplaceReady>): Promise<BenchResults> {
+type Markets = Record<'via' | 'unbilled', ChildProcessHandle<MarketplaceReady>>
+
+/** Checks every path answers alike, warms them up, and runs every phase. */
+async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>, markets: Markets): Promise<BenchResults> {
   const upstreamURL = upstream.ready
-  const measured = [process.pid, upstream.pid, market.pid]
-  const endpoints: Record<PathName, Endpoint> = { direct: { baseURL: upstreamURL }, via: { baseURL: market.ready.baseURL, apiKey: market.ready.apiKey } }
+  const measured = [process.pid, upstream.pid, markets.via.pid, markets.unbilled.pid]
+  const endpoints: Record<PathName, Endpoint> = {
+    direct: { baseURL: upstreamURL },
+    unbilled: { baseURL: markets.unbilled.ready.baseURL, apiKey: markets.unbilled.ready.apiKey },
+    via: { baseURL: markets.via.ready.baseURL, apiKey: markets.via.ready.apiKey },
+  }
   const answers = await Promise.all(
     Object.values(endpoints).map(async ({ baseURL, apiKey }) => {
       const target = openTarget(baseURL, apiKey, 1)
@@ -84,8 +89,8 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
       }
     }),
   )
-  if (answers[0] !== answers[1]) throw new Error(`the paths answer differently: ${JSON.stringify(answers)}`)
-  const afterStart = await readMemory(market.pid)
+  if (new Set(answers).size !== 1) throw new Error(`the paths answer differently: ${JSON.stringify(answers)}`)
+  const afterStart = { via: await readMemory(markets.via.pid), unbilled: await readMemory(markets.unbilled.pid) }
 
   const cpuBefore = await cpuSnapshot(measured)
   log(`warming up: ${config.warmupSeconds} s per path, concurrency ${config.concurrency}, chat and streamed`)
@@ -101,7 +106,7 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
   const timeToFirstToken = await phase(config, endpoints, `ttft c=${config.ttftConcurrency}`, 'stream', config.ttftConcurrency)
   // Let closed sockets and finished requests be released before the last reading.
   await sleep(1_000)
-  const afterRun = await readMemory(market.pid)
+  const afterRun = { via: await readMemory(markets.via.pid), unbilled: await readMemory(markets.unbilled.pid) }
   const otherProcessesCpuShare = backgroundShare(cpuBefore, await cpuSnapshot(measured))
 
   return {
@@ -109,22 +114,32 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
     machine: machineInfo(),
     revision: sourceRevision(),
     otherProcessesCpuShare,
+    ledger: databaseUrl ? 'postgres' : 'pglite',
     config,
     chatSerial,
     chatConcurrent,
     saturation,
     timeToFirstToken,
-    marketplaceMemory: { pid: market.pid, scope: 'router + its one provider node, in one process', afterStart, afterRun },
+    marketplaceMemory: {
+      scope: 'router + its one provider node, in one process',
+      via: { pid: markets.via.pid, afterStart: afterStart.via, afterRun: afterRun.via },
+      unbilled: { pid: markets.unbilled.pid, afterStart: afterStart.unbilled, afterRun: afterRun.unbilled },
+    },
   }
 }
 
 const config = parseBenchConfig(process.argv.slice(2), process.env)
+/** Read by `marketplace-process.ts` too: the billed marketplace's ledger is PostgreSQL when set. */
+const databaseUrl = process.env.BENCH_DATABASE_URL
 const upstream = await startMockUpstreamProcess({ latencyMs: config.upstreamLatencyMs, tokens: config.tokens, interTokenMs: config.interTokenMs })
 try {
-  const market = await startMarketplaceProcess(upstream.ready, MODEL)
+  const markets: Markets = {
+    unbilled: await startMarketplaceProcess(upstream.ready, MODEL, 'off'),
+    via: await startMarketplaceProcess(upstream.ready, MODEL, 'on'),
+  }
   try {
-    log(`mock upstream ${upstream.ready} (pid ${upstream.pid}), marketplace ${market.ready.baseURL} (pid ${market.pid})`)
-    const results = await measure(config, upstream, market)
+    log(`mock upstream ${upstream.ready} (pid ${upstream.pid}), marketplace billing off ${markets.unbilled.ready.baseURL} (pid ${markets.unbilled.pid}), billing on ${markets.via.ready.baseURL} (pid ${markets.via.pid})`)
+    const results = await measure(config, upstream, markets)
     const targets = checkTargets(results)
     const markdown = renderMarkdown(results, targets)
     await mkdir(RESULTS_DIR, { recursive: true })
@@ -137,7 +152,7 @@ try {
       process.exitCode = 1
     }
   } finally {
-    await market.stop()
+    await Promise.all([markets.via.stop(), markets.unbilled.stop()])
   }
 } finally {
   await upstream.stop()

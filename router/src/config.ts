@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '@agora/protocol'
 import { RoutingConfig } from './routing/config.ts'
@@ -25,10 +26,26 @@ export const RouterConfig = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Bearer token of the management API under `/api`; the API is closed without one. */
   adminToken: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+  /**
+   * Origins (`scheme://host[:port]`) the console is served from, which a Sign-In with Ethereum
+   * message must name; empty accepts the origin each request reaches the router at.
+   */
+  signInOrigins: z.array(z.url().transform((url) => new URL(url).origin)).default([]),
+  /** The chain id a Sign-In with Ethereum message must name (31337: the local anvil chain). */
+  signInChainId: z.coerce.number().int().positive().default(31337),
+  /** How long a console session lasts after sign-in. */
+  sessionTtlMs: z.coerce.number().int().positive().default(24 * 60 * 60_000),
+  /** The console's build, served at `/console` (`npm run -w @agora/console build`). */
+  consoleDir: z.string().default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
   /** How long a hold outlives its request's deadline before the reaper may release it (a crashed router's holds). */
   holdGraceMs: z.coerce.number().int().nonnegative().default(60_000),
   /** How often holds past their deadline are released. */
   reapIntervalMs: z.coerce.number().int().positive().default(10_000),
+  /**
+   * `off` serves without charging: keys are still checked and rate-limited, but nothing is
+   * held, charged or recorded (a private deployment, and the benchmark's baseline).
+   */
+  billing: z.enum(['on', 'off']).default('on'),
   routing: RoutingConfig.prefault({}),
   requestTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,7 +65,12 @@ const RouterEnv = z.object({
   REDIS_URL: z.string().optional(),
   ROUTER_HOLD_GRACE_MS: z.string().optional(),
   ROUTER_REAP_INTERVAL_MS: z.string().optional(),
+  ROUTER_BILLING: z.string().optional(),
   ROUTER_ADMIN_TOKEN: z.string().optional(),
+  ROUTER_SIGNIN_ORIGINS: list.optional(),
+  ROUTER_SIGNIN_CHAIN_ID: z.string().optional(),
+  ROUTER_SESSION_TTL_MS: z.string().optional(),
+  ROUTER_CONSOLE_DIR: z.string().optional(),
   ROUTER_REQUEST_TIMEOUT_MS: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
 })
@@ -71,7 +93,12 @@ export function routerConfigFromEnv(env: Record<string, string | undefined>): Ro
     redisUrl: e.REDIS_URL || undefined,
     holdGraceMs: e.ROUTER_HOLD_GRACE_MS,
     reapIntervalMs: e.ROUTER_REAP_INTERVAL_MS,
+    billing: e.ROUTER_BILLING,
     adminToken: e.ROUTER_ADMIN_TOKEN || undefined,
+    signInOrigins: e.ROUTER_SIGNIN_ORIGINS,
+    signInChainId: e.ROUTER_SIGNIN_CHAIN_ID,
+    sessionTtlMs: e.ROUTER_SESSION_TTL_MS,
+    consoleDir: e.ROUTER_CONSOLE_DIR || undefined,
     requestTimeoutMs: e.ROUTER_REQUEST_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   })

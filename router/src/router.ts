@@ -53,7 +53,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   await migrate(database.db)
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'redis unavailable: rate limits fall back to this process'))
-  const billing = new BillingGateway({ db: database.db, rateLimiter: new KeyRateLimiter({ redis }), log })
+  const billing = new BillingGateway({ db: database.db, rateLimiter: new KeyRateLimiter({ redis }), log, charging: config.billing === 'on' })
 
   const privateKey = config.peerPrivateKey ? privateKeyFromProtobuf(Buffer.from(config.peerPrivateKey, 'base64')) : undefined
   const peer = await createPeer({ ...(privateKey ? { privateKey } : {}), listen: config.p2pListen, announce: config.p2pAnnounce })
@@ -86,7 +86,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
         .catch(() => {})
     }
   }, PING_INTERVAL_MS)
-  log.info({ url, peerId: peer.peerId.toString(), multiaddrs, database: database.kind, sharedRateLimits: Boolean(redis) }, 'router started')
+  log.info({ url, peerId: peer.peerId.toString(), multiaddrs, database: database.kind, billing: config.billing, sharedRateLimits: Boolean(redis) }, 'router started')
 
   return {
     url,

@@ -14,7 +14,19 @@ import {
 import type { Database } from '../db/index.ts'
 import { findKeyByHash, hashKey, keyStatus } from '../db/queries/keys.ts'
 import type { ApiKey } from '../db/schema/index.ts'
-import { placeHold, releaseExpiredHolds, releaseHold, settleHold, type GenerationRecord, type PlacedHold } from './holds.ts'
+import { GroupCommit } from './group-commit.ts'
+import {
+  placeHolds,
+  releaseExpiredHolds,
+  releaseHold,
+  settleHolds,
+  type GenerationRecord,
+  type PlaceHoldParameters,
+  type PlaceHoldReturnType,
+  type PlacedHold,
+  type SettleHoldParameters,
+  type SettleHoldReturnType,
+} from './holds.ts'
 import { KeyRateLimiter, type RateLimitHeaders } from './rate-limit.ts'
 import { keySpend, spendLimitAllows, type KeySpend } from './spend.ts'
 import type { BilledUsage } from './usage-bound.ts'
@@ -27,6 +39,12 @@ export interface BillingGatewayParameters {
   keyCacheMs?: number
   /** How long a key's period spend is reused before it is read again. */
   spendCacheMs?: number
+  /**
+   * False runs the router without a ledger on the request path: keys are still checked and
+   * rate-limited, but nothing is held, charged or recorded (a private deployment; the
+   * benchmark's baseline). True by default.
+   */
+  charging?: boolean
 }
 
 /** What a settled request cost, for the response's `usage.cost`. */
@@ -45,6 +63,8 @@ interface CachedSpend {
  * The router's billing on the request path: which key is calling, whether it may, and
  * holding, charging and releasing its credits. Two database round trips per request at
  * steady state: the hold and the settle; key lookups and period spend are cached briefly.
+ * Holds and settlements of concurrent requests share statements (group commit), so under
+ * load a hot account's row is locked and committed once per batch, not once per request.
  */
 export class BillingGateway {
   readonly db: Database
@@ -53,13 +73,20 @@ export class BillingGateway {
   readonly #keys: LRUCache<string, { key: ApiKey | null }>
   readonly #spend = new Map<string, CachedSpend>()
   readonly #spendCacheMs: number
+  readonly #holds: GroupCommit<PlaceHoldParameters, PlaceHoldReturnType>
+  readonly #settlements: GroupCommit<SettleHoldParameters, SettleHoldReturnType>
+  /** Whether requests are held and charged; see {@link BillingGatewayParameters.charging}. */
+  readonly charging: boolean
 
-  constructor({ db, rateLimiter, log, keyCacheMs = 2_000, spendCacheMs = 2_000 }: BillingGatewayParameters) {
+  constructor({ db, rateLimiter, log, keyCacheMs = 2_000, spendCacheMs = 2_000, charging = true }: BillingGatewayParameters) {
     this.db = db
     this.rateLimiter = rateLimiter
     this.#log = log
     this.#keys = new LRUCache({ max: 50_000, ttl: keyCacheMs })
     this.#spendCacheMs = spendCacheMs
+    this.#holds = new GroupCommit({ run: (requests) => placeHolds(db, requests) })
+    this.#settlements = new GroupCommit({ run: (requests) => settleHolds(db, requests) })
+    this.charging = charging
   }
 
   /** The active key whose secret is `secret`, or a 401. */
@@ -96,9 +123,11 @@ export class BillingGateway {
 
   /**
    * Holds `amount` of the key's account for a request: refused with a 402 when the key's
-   * period limit or the account's balance cannot cover it. One atomic statement.
+   * period limit or the account's balance cannot cover it. One atomic statement. Null when
+   * the router is not charging.
    */
-  async hold(key: ApiKey, amount: bigint, deadline: Date): Promise<PlacedHold> {
+  async hold(key: ApiKey, amount: bigint, deadline: Date): Promise<PlacedHold | null> {
+    if (!this.charging) return null
     if (key.spendLimit !== null) {
       const spend = await this.#periodSpend(key)
       if (!spendLimitAllows(key.spendLimit, spend, amount)) {
@@ -106,7 +135,7 @@ export class BillingGateway {
         throw new KeyLimitError(`This key's ${key.spendReset === 'never' ? '' : `${key.spendReset} `}spend limit of $${formatUsd(key.spendLimit)} is reached ($${formatUsd(left > 0n ? left : 0n)} left; this request may cost up to $${formatUsd(amount)})`)
       }
     }
-    const placed = await placeHold(this.db, { accountId: key.accountId, keyId: key.id, amount, deadline })
+    const placed = await this.#holds.submit({ accountId: key.accountId, keyId: key.id, amount, deadline })
     if (!placed.ok) {
       throw new InsufficientCreditsError(`Insufficient credits: this request may cost up to $${formatUsd(amount)}, the balance is $${formatUsd(placed.balance)}`)
     }
@@ -114,11 +143,18 @@ export class BillingGateway {
     return placed.hold
   }
 
-  /** Charges a finished request's cost and releases the rest of its hold, recording the generation. */
-  async settle(key: ApiKey, hold: PlacedHold, pricing: Pricing, usage: BilledUsage, generation: Omit<GenerationRecord, 'promptTokens' | 'completionTokens'>): Promise<Settlement> {
+  /**
+   * Charges a finished request's cost and releases the rest of its hold, recording the
+   * generation. Without a hold (the router is not charging) it only reports the cost.
+   */
+  async settle(key: ApiKey, hold: PlacedHold | null, pricing: Pricing, usage: BilledUsage, generation: Omit<GenerationRecord, 'promptTokens' | 'completionTokens'>): Promise<Settlement> {
     const cost = requestCost(usage, pricing)
+    void this.rateLimiter.recordTokens(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit }, usage.promptTokens + usage.completionTokens).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not count tokens against the rate limit')
+    })
+    if (!hold) return { cost, costUsd: usdNumber(cost) }
     const settled = await withRetries(() =>
-      settleHold(this.db, {
+      this.#settlements.submit({
         holdId: hold.id,
         charge: cost,
         generation: { ...generation, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens },
@@ -131,14 +167,12 @@ export class BillingGateway {
     }
     if (settled.shortfall > 0n) this.#log.warn({ holdId: hold.id, shortfall: settled.shortfall.toString() }, 'cost exceeded the hold')
     this.#adjustSpend(key.id, { held: -hold.amount, spent: settled.charged })
-    void this.rateLimiter.recordTokens(key.id, { rpm: key.rpmLimit, tpm: key.tpmLimit }, usage.promptTokens + usage.completionTokens).catch((error: unknown) => {
-      this.#log.warn({ err: error }, 'could not count tokens against the rate limit')
-    })
     return { cost: settled.charged, costUsd: usdNumber(settled.charged) }
   }
 
   /** Gives a whole hold back: the request failed before anything was delivered. */
-  async release(key: ApiKey, hold: PlacedHold): Promise<void> {
+  async release(key: ApiKey, hold: PlacedHold | null): Promise<void> {
+    if (!hold) return
     const released = await releaseHold(this.db, { holdId: hold.id })
     if (released.ok) this.#adjustSpend(key.id, { held: -hold.amount })
   }

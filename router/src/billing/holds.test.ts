@@ -5,9 +5,10 @@ import { requestCost } from '@agora/protocol'
 import type { Database } from '../db/index.ts'
 import { getAccount } from '../db/queries/accounts.ts'
 import { getGeneration } from '../db/queries/generations.ts'
-import { creditJournal, holds, type JournalKind } from '../db/schema/index.ts'
+import { creditJournal, holds, keyUsageDaily, type JournalKind } from '../db/schema/index.ts'
 import { fundedAccount, testDrivers, useTestDatabase } from '../db/testing.ts'
-import { getHold, placeHold, releaseExpiredHolds, releaseHold, settleHold, type GenerationRecord } from './holds.ts'
+import { GroupCommit } from './group-commit.ts'
+import { getHold, placeHold, placeHolds, releaseExpiredHolds, releaseHold, settleHold, settleHolds, type GenerationRecord } from './holds.ts'
 import { creditsSummary, recomputeBalance } from './ledger.ts'
 
 const IN_A_MINUTE = () => new Date(Date.now() + 60_000)
@@ -130,6 +131,69 @@ describe.each(await testDrivers())('holds on %s', (driver) => {
     expect(results.filter((result) => result.ok)).toHaveLength(fits)
     for (const result of results) expect(result.balance).toBeGreaterThanOrEqual(0n)
     expect(await expectConserved(test.db, account.id, deposited)).toBe(amount - 1n)
+  })
+
+  it('answers each hold of a batch as it would have been answered alone, account by account', async () => {
+    const a = await fundedAccount(test.db, 100n)
+    const b = await fundedAccount(test.db, 100n)
+    const c = await fundedAccount(test.db, 100n)
+    const hold = (who: typeof a, amount: bigint) => ({ accountId: who.account.id, keyId: who.key.id, amount, deadline: IN_A_MINUTE() })
+    // a's batch total (110) does not fit, so its holds are tried one by one in order; c's fits whole.
+    const results = await placeHolds(test.db, [hold(a, 60n), hold(c, 50n), hold(a, 30n), hold(b, 150n), hold(a, 20n), hold(c, 50n)])
+    expect(results.map((result) => (result.ok ? `ok ${result.hold.amount}` : `refused at ${result.balance}`))).toEqual([
+      'ok 60',
+      'ok 50',
+      'ok 30',
+      'refused at 100',
+      'refused at 10',
+      'ok 50',
+    ])
+    expect(await expectConserved(test.db, a.account.id, 100n)).toBe(10n)
+    expect(await expectConserved(test.db, b.account.id, 100n)).toBe(100n)
+    expect(await expectConserved(test.db, c.account.id, 100n)).toBe(0n)
+  })
+
+  it('settles a batch in one statement: each hold once, usage summed per key, money conserved', async () => {
+    const a = await fundedAccount(test.db, 10_000n)
+    const b = await fundedAccount(test.db, 10_000n)
+    const [a1, a2, b1, a3] = await placeHolds(test.db, [
+      { accountId: a.account.id, keyId: a.key.id, amount: 1_000n, deadline: IN_A_MINUTE() },
+      { accountId: a.account.id, keyId: a.key.id, amount: 2_000n, deadline: IN_A_MINUTE() },
+      { accountId: b.account.id, keyId: b.key.id, amount: 3_000n, deadline: IN_A_MINUTE() },
+      { accountId: a.account.id, keyId: a.key.id, amount: 500n, deadline: IN_A_MINUTE() },
+    ])
+    if (!a1?.ok || !a2?.ok || !b1?.ok || !a3?.ok) throw new Error('hold refused')
+    await releaseHold(test.db, { holdId: a3.hold.id })
+
+    const settled = await settleHolds(test.db, [
+      { holdId: a1.hold.id, charge: 400n, generation: generation({ promptTokens: 10, completionTokens: 20 }) },
+      { holdId: a2.hold.id, charge: 2_500n, generation: generation({ promptTokens: 30, completionTokens: 40 }) },
+      { holdId: b1.hold.id, charge: 0n, generation: generation({ promptTokens: 1, completionTokens: 0 }) },
+      { holdId: a3.hold.id, charge: 1n, generation: generation() },
+    ])
+    expect(settled).toEqual([
+      { ok: true, charged: 400n, released: 600n, shortfall: 0n, balance: 10_000n - 400n - 2_000n },
+      { ok: true, charged: 2_000n, released: 0n, shortfall: 500n, balance: 10_000n - 400n - 2_000n },
+      { ok: true, charged: 0n, released: 3_000n, shortfall: 0n, balance: 10_000n },
+      { ok: false, reason: 'hold_not_open' },
+    ])
+    await expectConserved(test.db, a.account.id, 10_000n)
+    await expectConserved(test.db, b.account.id, 10_000n)
+    const [usage] = await test.db
+      .select({ spent: keyUsageDaily.spent, requests: keyUsageDaily.requests, prompt: keyUsageDaily.promptTokens, completion: keyUsageDaily.completionTokens })
+      .from(keyUsageDaily)
+      .where(eq(keyUsageDaily.keyId, a.key.id))
+    expect(usage).toEqual({ spent: 2_400n, requests: 2, prompt: 40, completion: 60 })
+  })
+
+  it('grants exactly what the balance covers to 60 concurrent holds sharing statements', async () => {
+    const fits = 37
+    const amount = 10n
+    const { account, key } = await fundedAccount(test.db, BigInt(fits) * amount)
+    const commit = new GroupCommit({ run: (requests: Parameters<typeof placeHolds>[1]) => placeHolds(test.db, requests), maxBatch: 16 })
+    const results = await Promise.all(Array.from({ length: 60 }, () => commit.submit({ accountId: account.id, keyId: key.id, amount, deadline: IN_A_MINUTE() })))
+    expect(results.filter((result) => result.ok)).toHaveLength(fits)
+    expect(await expectConserved(test.db, account.id, BigInt(fits) * amount)).toBe(0n)
   })
 
   it('conserves money under concurrent holds, settles, releases and the reaper', async () => {

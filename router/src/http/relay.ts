@@ -21,12 +21,15 @@ import { openInference, type InferenceSession } from '../p2p/infer.ts'
 import { AttemptTracker } from '../routing/attempt.ts'
 import { noRouteError, planRoute, type Attempt, type RoutingContext } from '../routing/plan.ts'
 import { parseRoutingRequest, type RoutingRequest } from '../routing/preferences.ts'
+import { assertAccountAllows, routingDefaults, type AccountSettingsCache } from '../settings/account-settings.ts'
 
 /** What relaying a request needs from the running router. */
 export interface RelayContext {
   peer: MarketPeer
   routing: RoutingContext
   billing: BillingGateway
+  /** Accounts' defaults for what a request does not set. */
+  accountSettings: AccountSettingsCache
   requestTimeoutMs: number
   /** How long a hold outlives the request deadline before the reaper may release it. */
   holdGraceMs: number
@@ -64,7 +67,9 @@ const DONE = encoder.encode('data: [DONE]\n\n')
  */
 export async function relay(ctx: RelayContext, { kind, body, headers: requestHeaders, key, clientSignal }: RelayRequest): Promise<Response> {
   const startedAt = Date.now()
-  const routingRequest = parseRoutingRequest(body, requestHeaders)
+  const settings = await ctx.accountSettings.get(key.accountId)
+  const routingRequest = parseRoutingRequest(body, requestHeaders, routingDefaults(settings))
+  assertAccountAllows(settings, routingRequest.models)
   const sessionId = routingRequest.sessionId === undefined ? undefined : `${key.id}:${routingRequest.sessionId}`
   const plan = planRoute(ctx.routing, { ...routingRequest, ...(sessionId ? { sessionId } : {}) })
   if (!plan.attempts.length) throw noRouteError(ctx.routing, routingRequest, plan)
@@ -94,7 +99,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
     served = await firstAnswer(ctx, plan.attempts, { kind, body, generationId, deadline, streaming, sessionId }, controller.signal)
   } catch (error) {
     finish()
-    await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
+    await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold?.id }, 'could not release a hold'))
     throw error
   }
 
@@ -122,7 +127,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       session.abort(market)
       tracker.fail(market)
       // The client receives nothing but this error, so it pays nothing.
-      await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold.id }, 'could not release a hold'))
+      await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold?.id }, 'could not release a hold'))
       throw market
     } finally {
       finish()
@@ -241,7 +246,7 @@ function completionCap(kind: InferKind, request: RoutingRequest, attempt: Attemp
 
 interface BillParameters {
   key: ApiKey
-  hold: PlacedHold
+  hold: PlacedHold | null
   attempt: Attempt
   generationId: string
   startedAt: number
