@@ -4,6 +4,7 @@ import * as varint from 'uint8-varint'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { Usage } from '../openai/common.ts'
 import { MAX_FRAME_BYTES } from './constants.ts'
+import { SignedReceipt, encodeReceipt } from './receipt.ts'
 
 /** The endpoint an inference request is for. */
 export const InferKind = z.enum(['chat.completions', 'completions', 'embeddings'])
@@ -33,12 +34,14 @@ export type FrameError = z.infer<typeof FrameError>
 
 /**
  * Frames a provider sends back, in order: zero or more `chunk` (streamed requests) or one
- * `result` (non-streamed), then exactly one `end` with usage, or an `error` at any point.
+ * `result` (non-streamed), then exactly one `end` with usage and, last, one `receipt`
+ * signing that usage; or an `error` at any point before `end`.
  */
 export const ResponseFrame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('chunk'), data: z.record(z.string(), z.unknown()) }),
   z.object({ t: z.literal('result'), data: z.record(z.string(), z.unknown()) }),
   z.object({ t: z.literal('end'), usage: Usage }),
+  z.object({ t: z.literal('receipt'), receipt: SignedReceipt }),
   z.object({ t: z.literal('error'), error: FrameError }),
 ])
 export type ResponseFrame = z.infer<typeof ResponseFrame>
@@ -48,7 +51,8 @@ const decoder = new TextDecoder()
 
 /** Encodes a JSON frame with its varint length prefix. */
 export function encodeFrame(frame: InferRequest | ResponseFrame): Uint8Array {
-  const payload = encoder.encode(JSON.stringify(frame))
+  // Only a receipt carries bigints; other frames skip the replacer, which would cost every chunk.
+  const payload = encoder.encode('t' in frame && frame.t === 'receipt' ? JSON.stringify({ t: 'receipt', receipt: encodeReceipt(frame.receipt) }) : JSON.stringify(frame))
   if (payload.byteLength > MAX_FRAME_BYTES) throw new RangeError(`frame of ${payload.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
   const prefixLength = varint.encodingLength(payload.byteLength)
   const out = new Uint8Array(prefixLength + payload.byteLength)

@@ -1,4 +1,5 @@
 export * from './constants.ts'
 export * from './offer.ts'
 export * from './frames.ts'
+export * from './receipt.ts'
 export * from './peer.ts'

@@ -3,12 +3,15 @@ import { getAddress, isAddress, verifyTypedData, type Address, type Hex, type Lo
 import { CLOCK_SKEW_MS, MAX_OFFER_MODELS, MAX_OFFER_TTL_MS } from './constants.ts'
 
 /** A non-negative integer amount, sent as a decimal string so it survives JSON exactly. */
-const MicroUsd = z
+export const MicroUsd = z
   .string()
   .regex(/^\d{1,30}$/, 'must be a decimal integer string of micro-USD')
   .transform((value) => BigInt(value))
 
 const AddressSchema = z.string().refine(isAddress, 'must be an EVM address').transform((value) => getAddress(value))
+
+/** A 65-byte ECDSA signature (r, s, v) as 0x-prefixed hex, as viem's `signTypedData` makes it. */
+export const Signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature') as z.ZodType<Hex>
 
 /** What a provider offers for one model. */
 export const ModelOffer = z.object({
@@ -36,7 +39,7 @@ export const Offer = z.object({
   peerId: z.string().min(1).max(128),
   name: z.string().min(1).max(64),
   payout: AddressSchema,
-  binding: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature') as z.ZodType<Hex>,
+  binding: Signature,
   seq: z.number().int().nonnegative(),
   expiresAt: z.number().int().positive(),
   models: z.array(ModelOffer).max(MAX_OFFER_MODELS),

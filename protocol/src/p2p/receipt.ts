@@ -1,0 +1,134 @@
+import { z } from 'zod'
+import { hashTypedData, verifyTypedData, type Address, type Hex, type LocalAccount } from 'viem'
+import { MicroUsd, Signature } from './offer.ts'
+
+/** Tokens of one request: a `uint32` in the typed data. */
+const TokenCount = z.number().int().nonnegative().max(0xffff_ffff)
+
+/**
+ * A provider's statement of one generation it served: who asked (the router's peer id),
+ * who answered (the provider's), for which generation, how many tokens at which prices, and
+ * what that cost. Amounts are micro-USD (prices per million tokens), decimal strings on the
+ * wire and `bigint` once parsed; `cost` is `requestCost(tokens, prices)`.
+ */
+export const Receipt = z.object({
+  /** The router's generation id (`gen-…`), from the request frame's `id`. */
+  generationId: z.string().min(1).max(128),
+  /** The libp2p peer id of the router that sent the request. */
+  routerPeerId: z.string().min(1).max(128),
+  /** The libp2p peer id of the provider that served it. */
+  providerPeerId: z.string().min(1).max(128),
+  /** The published model id. */
+  model: z.string().min(1).max(256),
+  promptTokens: TokenCount,
+  completionTokens: TokenCount,
+  inputPerMTok: MicroUsd,
+  outputPerMTok: MicroUsd,
+  cost: MicroUsd,
+  /** When the provider signed it, epoch milliseconds. */
+  timestamp: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+})
+export type Receipt = z.infer<typeof Receipt>
+
+/** A receipt with its signer's EIP-712 signature: the `receipt` frame's payload and what `generations.receipt` stores. */
+export const SignedReceipt = Receipt.extend({ signature: Signature })
+export type SignedReceipt = z.infer<typeof SignedReceipt>
+/** A signed receipt as JSON carries it: amounts as decimal strings. */
+export type SignedReceiptJson = z.input<typeof SignedReceipt>
+
+/**
+ * EIP-712 domain of usage receipts. No `chainId` or `verifyingContract`: a provider signs
+ * receipts without knowing which escrow (or chain) will settle them, and a receipt moves no
+ * funds by itself: it names one generation of one router, which settlement counts once.
+ */
+export const RECEIPT_EIP712_DOMAIN = { name: 'Agora Usage Receipt', version: '1' } as const
+
+/** EIP-712 types of a usage receipt. */
+export const RECEIPT_TYPES = {
+  Receipt: [
+    { name: 'generationId', type: 'string' },
+    { name: 'routerPeerId', type: 'string' },
+    { name: 'providerPeerId', type: 'string' },
+    { name: 'model', type: 'string' },
+    { name: 'promptTokens', type: 'uint32' },
+    { name: 'completionTokens', type: 'uint32' },
+    { name: 'inputPerMTok', type: 'uint256' },
+    { name: 'outputPerMTok', type: 'uint256' },
+    { name: 'cost', type: 'uint256' },
+    { name: 'timestamp', type: 'uint64' },
+  ],
+} as const
+
+/** The typed data of a receipt, as viem signs, verifies and hashes it. */
+function typedData(receipt: Receipt) {
+  const { generationId, routerPeerId, providerPeerId, model, promptTokens, completionTokens, inputPerMTok, outputPerMTok, cost, timestamp } = receipt
+  return {
+    domain: RECEIPT_EIP712_DOMAIN,
+    types: RECEIPT_TYPES,
+    primaryType: 'Receipt',
+    message: { generationId, routerPeerId, providerPeerId, model, promptTokens, completionTokens, inputPerMTok, outputPerMTok, cost, timestamp: BigInt(timestamp) },
+  } as const
+}
+
+export interface SignReceiptParameters {
+  /** The provider's payout key (a viem local account): the key that signed its offer's binding. */
+  account: LocalAccount
+  receipt: Receipt
+}
+
+/**
+ * Signs a receipt with the provider's payout key.
+ * @example
+ * const signed = await signReceipt({ account: privateKeyToAccount(payoutKey), receipt })
+ */
+export async function signReceipt({ account, receipt }: SignReceiptParameters): Promise<SignedReceipt> {
+  if (!account.signTypedData) throw new Error('the payout account cannot sign typed data')
+  const parsed = Receipt.parse(encodeReceipt(receipt))
+  return { ...parsed, signature: await account.signTypedData(typedData(parsed)) }
+}
+
+/**
+ * Whether `receipt.signature` is `signer`'s EIP-712 signature over the receipt's fields.
+ * @example
+ * if (!(await verifyReceipt(receipt, offer.payout))) reject('bad-signature')
+ */
+export async function verifyReceipt(receipt: SignedReceipt, signer: Address): Promise<boolean> {
+  try {
+    return await verifyTypedData({ address: signer, ...typedData(receipt), signature: receipt.signature })
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The receipt's EIP-712 digest, `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(receipt))`:
+ * what its signature signs (so `ecrecover(hashReceipt(r), r.signature)` is the signer) and
+ * what a settlement's Merkle leaf is built from. The signature is not part of it.
+ * @example
+ * const tree = StandardMerkleTree.of(receipts.map((r) => [hashReceipt(r)]), ['bytes32'])
+ */
+export function hashReceipt(receipt: Receipt): Hex {
+  return hashTypedData(typedData(receipt))
+}
+
+/**
+ * A receipt as JSON: amounts as decimal strings, fields in their typed-data order. What the
+ * `receipt` frame carries and `generations.receipt` stores; `SignedReceipt.parse` reads it back.
+ */
+export function encodeReceipt(receipt: SignedReceipt): SignedReceiptJson
+export function encodeReceipt(receipt: Receipt): z.input<typeof Receipt>
+export function encodeReceipt(receipt: Receipt | SignedReceipt): z.input<typeof Receipt> | SignedReceiptJson {
+  const json = {
+    generationId: receipt.generationId,
+    routerPeerId: receipt.routerPeerId,
+    providerPeerId: receipt.providerPeerId,
+    model: receipt.model,
+    promptTokens: receipt.promptTokens,
+    completionTokens: receipt.completionTokens,
+    inputPerMTok: receipt.inputPerMTok.toString(),
+    outputPerMTok: receipt.outputPerMTok.toString(),
+    cost: receipt.cost.toString(),
+    timestamp: receipt.timestamp,
+  }
+  return 'signature' in receipt ? { ...json, signature: receipt.signature } : json
+}
