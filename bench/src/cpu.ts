@@ -32,6 +32,20 @@ export async function cpuSnapshot(pids: number[]): Promise<CpuSnapshot> {
   return { machineTotal: machineBusy + idle + iowait, machineBusy, processes }
 }
 
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100
+
+/**
+ * Milliseconds of CPU (user + system) process `pid` has used so far (Linux only).
+ * @example
+ * const before = await processCpuMs(market.pid) // … run load … then subtract
+ */
+export async function processCpuMs(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+}
+
 /** The share of the machine's CPU (0–1) that processes other than the measured ones used between two snapshots. */
 export function backgroundShare(before: CpuSnapshot, after: CpuSnapshot): number {
   const total = after.machineTotal - before.machineTotal

@@ -12,6 +12,12 @@ export interface PathSet {
   unbilled: LoadResult
   /** The same, with billing on: every request held, charged and recorded in the ledger. */
   via: LoadResult
+  /**
+   * CPU milliseconds per completed request of the process that served each path (the mock
+   * upstream for direct, each marketplace process for the others). Less sensitive than
+   * requests/s to what else the machine runs; a PostgreSQL server's own CPU is not in it.
+   */
+  cpuMsPerRequest: Record<PathName, number>
 }
 
 /** The paths, in the order a phase's first slice takes them. */
@@ -93,6 +99,12 @@ function billingCost({ unbilled, via }: PathSet): number | null {
   return (1 - via.requestsPerSecond / unbilled.requestsPerSecond) * 100
 }
 
+/** The same loss implied by the marketplace process's CPU per request, were that process the bottleneck. */
+function billingCpuCost({ cpuMsPerRequest }: PathSet): number | null {
+  if (!cpuMsPerRequest.via) return null
+  return (1 - cpuMsPerRequest.unbilled / cpuMsPerRequest.via) * 100
+}
+
 const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 1)} ms`
 const signedMs = (value: number | null) => (value === null ? '—' : `${value < 0 ? '−' : '+'}${ms(Math.abs(value))}`)
 const percentileMs = (result: LoadResult, percentile: Percentile) => (result.requests === 0 ? '—' : ms(result.latency[percentile]))
@@ -146,6 +158,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     latencyRow(`Chat latency p50, concurrency ${c}`, chatConcurrent, 'p50Ms', '—', ''),
     latencyRow(`Chat latency p99, concurrency ${c}`, chatConcurrent, 'p99Ms', '—', ''),
     `| Requests/s at saturation (concurrency ${config.saturationConcurrency}) | ${PATHS.map((path) => perSecond(rps(path))).join(' | ')} | ${signedPercent((rps('via') / rps('direct') - 1) * 100)} | ${cost === null ? '—' : signedPercent(-cost)} | ${verdict('throughput cost of billing, saturation')} | |`,
+    `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
     latencyRow(`Time to first token p50, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p50Ms', '—', 'Portkey +29 ms'),
     latencyRow(`Time to first token p99, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p99Ms', '—', ''),
     '',

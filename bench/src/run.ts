@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseBenchConfig, type BenchConfig } from './config.ts'
-import { backgroundShare, cpuSnapshot } from './cpu.ts'
+import { backgroundShare, cpuSnapshot, processCpuMs } from './cpu.ts'
 import { chatBody, chatExchange, completionText, openTarget, streamExchange } from './exchanges.ts'
 import { LoadRecorder, type Exchange } from './load.ts'
 import { machineInfo } from './machine.ts'
@@ -26,6 +26,8 @@ const RESULTS_DIR = new URL('../results/', import.meta.url)
 interface Endpoint {
   baseURL: string
   apiKey?: string
+  /** The process serving it. */
+  pid: number
 }
 type Kind = 'chat' | 'stream' | 'mixed'
 
@@ -47,6 +49,7 @@ function openLoad(endpoint: Endpoint, kind: Kind, concurrency: number): { exchan
  * the phase weighs on every path alike.
  */
 async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>, name: string, kind: Kind, concurrency: number): Promise<PathSet> {
+  const cpuMs = Object.fromEntries(PATHS.map((path) => [path, 0])) as Record<PathName, number>
   const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
@@ -55,12 +58,18 @@ async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>,
     const recorders = Object.fromEntries(PATHS.map((path) => [path, new LoadRecorder(concurrency)])) as Record<PathName, LoadRecorder>
     const sliceMs = (config.seconds * 1000) / config.rounds
     for (let round = 0; round < config.rounds; round++) {
-      for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) await recorders[path].run(loads[path].exchange, sliceMs)
+      for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) {
+        const before = await processCpuMs(endpoints[path].pid)
+        await recorders[path].run(loads[path].exchange, sliceMs)
+        cpuMs[path] += (await processCpuMs(endpoints[path].pid)) - before
+      }
     }
-    const set: PathSet = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
+    const results = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
+    const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, results[path].requests ? cpuMs[path] / results[path].requests : 0])) as Record<PathName, number>
+    const set: PathSet = { ...results, cpuMsPerRequest }
     for (const path of PATHS) {
       const { requests, errors, requestsPerSecond, latency } = set[path]
-      log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms`)
+      log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, ${cpuMsPerRequest[path].toFixed(3)} CPU ms/request`)
     }
     return set
   } finally {
@@ -75,9 +84,9 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
   const upstreamURL = upstream.ready
   const measured = [process.pid, upstream.pid, markets.via.pid, markets.unbilled.pid]
   const endpoints: Record<PathName, Endpoint> = {
-    direct: { baseURL: upstreamURL },
-    unbilled: { baseURL: markets.unbilled.ready.baseURL, apiKey: markets.unbilled.ready.apiKey },
-    via: { baseURL: markets.via.ready.baseURL, apiKey: markets.via.ready.apiKey },
+    direct: { baseURL: upstreamURL, pid: upstream.pid },
+    unbilled: { baseURL: markets.unbilled.ready.baseURL, apiKey: markets.unbilled.ready.apiKey, pid: markets.unbilled.pid },
+    via: { baseURL: markets.via.ready.baseURL, apiKey: markets.via.ready.apiKey, pid: markets.via.pid },
   }
   const answers = await Promise.all(
     Object.values(endpoints).map(async ({ baseURL, apiKey }) => {

@@ -18,6 +18,7 @@ Configuration comes from the environment:
   ROUTER_REQUEST_TIMEOUT_MS  deadline of one request (default 300000)
   ROUTER_HOLD_GRACE_MS       how long a hold outlives its deadline before the reaper releases it (default 60000)
   ROUTER_REAP_INTERVAL_MS    how often expired holds are released (default 10000)
+  ROUTER_BILLING             on (default) or off: off checks keys but holds, charges and records nothing
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)
 `
 
