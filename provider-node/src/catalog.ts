@@ -36,12 +36,16 @@ export class Catalog {
     const next = new Map<string, PublishedModel>()
     for (const m of wanted.slice(0, MAX_OFFER_MODELS)) {
       const engineModel = m.upstream ?? m.id
+      const reported = available.get(engineModel)
+      // Config wins; otherwise what the engine knows of the model.
+      const quantization = m.quantization ?? reported?.quantization
+      const supportedParameters = m.supportedParameters ?? reported?.supportedParameters
       next.set(m.id, {
         id: m.id,
         engineModel,
-        contextLength: m.contextLength ?? available.get(engineModel)?.contextLength ?? defaults.contextLength,
-        ...(m.quantization ? { quantization: m.quantization } : {}),
-        ...(m.supportedParameters ? { supportedParameters: m.supportedParameters } : {}),
+        contextLength: m.contextLength ?? reported?.contextLength ?? defaults.contextLength,
+        ...(quantization ? { quantization } : {}),
+        ...(supportedParameters ? { supportedParameters } : {}),
         pricing: m.pricing ?? defaults.pricing,
         maxConcurrency: m.maxConcurrency ?? defaults.maxConcurrency,
         inFlight: this.#models.get(m.id)?.inFlight ?? 0,

@@ -37,7 +37,7 @@ export interface StartProviderNodeOptions {
  */
 export async function startProviderNode(config: ProviderConfig, options: StartProviderNodeOptions = {}): Promise<ProviderNode> {
   const log = options.log ?? pino({ name: 'provider-node', level: config.logLevel })
-  const engine = options.engine ?? createEngine(config.engine, config.models.map((m) => m.upstream ?? m.id))
+  const engine = options.engine ?? (await createEngine(config, log))
   const account = privateKeyToAccount(config.payoutPrivateKey ?? generatePrivateKey())
   const privateKey = config.peerPrivateKey ? privateKeyFromProtobuf(Buffer.from(config.peerPrivateKey, 'base64')) : undefined
   const peer = await createPeer({ ...(privateKey ? { privateKey } : {}), listen: config.listen, announce: config.announce })

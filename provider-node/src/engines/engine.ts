@@ -6,6 +6,10 @@ export interface EngineModel {
   id: string
   /** Context length the engine reports, when it reports one. */
   contextLength?: number
+  /** Quantization the engine knows the model to have (a GGUF file type), when it knows. */
+  quantization?: string
+  /** Request parameters the engine honours for this model, when it knows them. */
+  supportedParameters?: string[]
 }
 
 /** One inference request handed to an engine, with `body.model` already set to the engine's id. */
