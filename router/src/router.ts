@@ -16,6 +16,7 @@ import { Cooldown } from './routing/cooldown.ts'
 import { SessionAffinity } from './routing/sessions.ts'
 import type { RoutingContext } from './routing/plan.ts'
 import { receiveOffers, type OfferIntake } from './p2p/offers.ts'
+import { ReceiptVerifier } from './p2p/receipts.ts'
 
 /** How often the router pings the providers it has offers from. */
 const PING_INTERVAL_MS = 10_000
@@ -30,6 +31,8 @@ export interface Router {
   readonly registry: OfferRegistry
   readonly routing: RoutingContext
   readonly offers: OfferIntake
+  /** Verdicts on providers' usage receipts. */
+  readonly receipts: ReceiptVerifier
   readonly database: OpenedDatabase
   readonly billing: BillingGateway
   stop(): Promise<void>
@@ -70,7 +73,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     reachable: (peerId) => peer.getConnections(peerIdFromString(peerId)).length > 0,
   }
   const offers = receiveOffers({ peer, registry, log })
-  const app = createApp({ peer, routing, billing, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs, holdGraceMs: config.holdGraceMs })
+  const receipts = new ReceiptVerifier({ log })
+  const app = createApp({ peer, routing, billing, receipts, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs, holdGraceMs: config.holdGraceMs })
   const server = await listen(app.fetch, config.host, config.port)
   const { port } = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
@@ -95,6 +99,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     registry,
     routing,
     offers,
+    receipts,
     database,
     billing,
     async stop() {

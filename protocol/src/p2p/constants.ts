@@ -33,6 +33,9 @@ export const CLOCK_SKEW_MS = 5_000
 /** How long a provider waits for the request frame after a stream opens. */
 export const REQUEST_FRAME_TIMEOUT_MS = 10_000
 
+/** How long a router waits for a provider's receipt after the `end` frame (the provider signs it right after `end`). */
+export const RECEIPT_TIMEOUT_MS = 1_000
+
 /** Default deadline of one inference request, end to end. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 

@@ -16,6 +16,7 @@ beforeAll(async () => {
     peer: router.peer,
     routing: router.routing,
     billing: router.billing,
+    receipts: router.receipts,
     db: router.database.db,
     log: pino({ level: 'silent' }),
     adminToken: 'admin-token-for-tests',

@@ -7,6 +7,7 @@ import {
   FrameError,
   MarketError,
   ProviderError,
+  encodeReceipt,
   requestCost,
   type InferKind,
   type MarketPeer,
@@ -18,6 +19,7 @@ import type { PlacedHold } from '../billing/holds.ts'
 import { billableUsage, generatedBytes, promptTokenBound, type BilledUsage } from '../billing/usage-bound.ts'
 import type { ApiKey } from '../db/schema/index.ts'
 import { openInference, type InferenceSession } from '../p2p/infer.ts'
+import { receiveReceipt, type ReceiptVerifier, type ReceivedReceipt } from '../p2p/receipts.ts'
 import { AttemptTracker } from '../routing/attempt.ts'
 import { noRouteError, planRoute, type Attempt, type RoutingContext } from '../routing/plan.ts'
 import { parseRoutingRequest, type RoutingRequest } from '../routing/preferences.ts'
@@ -28,6 +30,8 @@ export interface RelayContext {
   peer: MarketPeer
   routing: RoutingContext
   billing: BillingGateway
+  /** Checks the receipts providers sign for completed requests. */
+  receipts: ReceiptVerifier
   /** Accounts' defaults for what a request does not set. */
   accountSettings: AccountSettingsCache
   requestTimeoutMs: number
@@ -61,7 +65,8 @@ const DONE = encoder.encode('data: [DONE]\n\n')
  * 2. try providers in order until one sends its first frame (fallback happens only before
  *    the first byte reaches the client);
  * 3. relay JSON or SSE, counting what was delivered;
- * 4. charge the usage, bounded by what was delivered, and release the rest of the hold.
+ * 4. charge the usage, bounded by what was delivered, and release the rest of the hold,
+ *    storing the provider's receipt with the generation when it agrees with that usage.
  *
  * After the first byte of a stream an error is sent as a final SSE `error` event.
  */
@@ -113,12 +118,12 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       if (first.t !== 'result') throw new ProviderError('the provider answered a plain request with a stream')
       const end = await nextFrame(session)
       if (end.t === 'error') throw errorFromFrame(end.error)
-      if (end.t !== 'end') throw new ProviderError('the provider sent more than one result')
-      session.close()
+      if (end.t !== 'end') throw new ProviderError(`the provider sent a ${end.t} frame after its result`)
+      const receipt = receiveReceipt(session)
       bill.delivered(kind, first.data)
       tracker.succeed({ completionTokens: end.usage.completion_tokens })
       // A ledger failure is ours, not the provider's: a 500, and the hold is left to the reaper.
-      const settled = await bill.settle(end.usage, 'completed', finishReason(first.data)).catch((error: unknown) => {
+      const settled = await bill.settle(end.usage, 'completed', finishReason(first.data), receipt).catch((error: unknown) => {
         throw new InternalError(error)
       })
       return Response.json({ ...first.data, usage: usageWithCost(first.data.usage, settled), provider: providerName }, { headers })
@@ -150,9 +155,9 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
             out.enqueue(event({ ...frame.data, provider: providerName }))
             return
           case 'end': {
-            session.close()
+            const receipt = receiveReceipt(session)
             tracker.succeed({ completionTokens: frame.usage.completion_tokens })
-            const settled = await bill.settle(frame.usage, 'completed', finishReason(last))
+            const settled = await bill.settle(frame.usage, 'completed', finishReason(last), receipt)
             if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, settled), providerName)))
             out.enqueue(DONE)
             break
@@ -161,6 +166,8 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
             throw errorFromFrame(frame.error)
           case 'result':
             throw new ProviderError('the provider answered a stream with a plain result')
+          case 'receipt':
+            throw new ProviderError('the provider sent a receipt before the end frame')
         }
       } catch (error) {
         const market = failure(error, controller.signal)
@@ -275,12 +282,31 @@ class Bill {
     this.#bytes += bytes
   }
 
-  settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null): Promise<BilledSettlement> {
+  /**
+   * Bills the usage (bounded by what was delivered) and records the generation, with the
+   * provider's `receipt` when it arrives and agrees: the settle waits for it, at most
+   * `RECEIPT_TIMEOUT_MS`. Not charging (no hold), nothing is recorded and receipts are not checked.
+   */
+  settle(reported: Usage | undefined, status: 'completed' | 'failed' | 'cancelled', finishReason: string | null, receipt?: Promise<ReceivedReceipt>): Promise<BilledSettlement> {
     this.#settled ??= (async () => {
       const { key, hold, attempt, generationId, startedAt, promptBound, completionCap } = this.#p
+      const { offer, model } = attempt.candidate
       const usage = billableUsage(reported, { promptTokens: promptBound, completionBytes: this.#bytes, completionChunks: this.#textChunks, maxTokens: completionCap })
-      if (usage.clamped) this.#ctx.log.warn({ generationId, peerId: attempt.candidate.offer.peerId, reported }, 'provider reported more usage than it delivered: billed the bound')
-      const settlement = await this.#ctx.billing.settle(key, hold, attempt.candidate.model.pricing, usage, {
+      if (usage.clamped) this.#ctx.log.warn({ generationId, peerId: offer.peerId, reported }, 'provider reported more usage than it delivered: billed the bound')
+      const verified =
+        receipt && hold
+          ? await this.#ctx.receipts.verify(await receipt, {
+              generationId,
+              routerPeerId: this.#ctx.peer.peerId.toString(),
+              providerPeerId: offer.peerId,
+              model: attempt.model,
+              pricing: model.pricing,
+              payout: offer.payout,
+              billed: usage,
+              startedAt,
+            })
+          : undefined
+      const settlement = await this.#ctx.billing.settle(key, hold, model.pricing, usage, {
         id: generationId,
         model: attempt.model,
         providerPeerId: attempt.candidate.offer.peerId,
@@ -288,6 +314,7 @@ class Bill {
         durationMs: Date.now() - startedAt,
         finishReason,
         status,
+        ...(verified ? { receipt: encodeReceipt(verified) } : {}),
       })
       return { ...settlement, usage }
     })()
