@@ -8,6 +8,7 @@ import { Catalog } from './catalog.ts'
 import { createEngine, type Engine } from './engines/index.ts'
 import { createAnnouncer } from './p2p/announce.ts'
 import { serveInference } from './p2p/serve.ts'
+import { createReceiptSigner } from './receipts/index.ts'
 import { createStats, type ProviderStats } from './stats.ts'
 
 /** A running provider node. */
@@ -43,6 +44,7 @@ export async function startProviderNode(config: ProviderConfig, options: StartPr
   const peer = await createPeer({ ...(privateKey ? { privateKey } : {}), listen: config.listen, announce: config.announce })
   const peerId = peer.peerId.toString()
   const binding = await signPeerBinding({ account, peerId })
+  const receipts = createReceiptSigner({ account, peerId })
   const stats = createStats()
   const catalog = new Catalog(config)
 
@@ -65,7 +67,7 @@ export async function startProviderNode(config: ProviderConfig, options: StartPr
     log,
     offer: () => ({ v: 1, peerId, name: config.name, payout: account.address, binding, models: catalog.toOffer() }),
   })
-  const unhandle = await serveInference({ peer, engine, catalog, stats, log, onLoadChange: () => announcer.changed() })
+  const unhandle = await serveInference({ peer, engine, catalog, stats, log, receipts, onLoadChange: () => announcer.changed() })
   peer.services.pubsub.subscribe(OFFERS_TOPIC)
   await refreshModels()
   const refresher = setInterval(() => void refreshModels(), config.modelRefreshMs)

@@ -20,6 +20,7 @@ import {
 } from '@agora/protocol'
 import type { Catalog } from '../catalog.ts'
 import type { Engine } from '../engines/index.ts'
+import type { ReceiptSigner } from '../receipts/index.ts'
 import type { ProviderStats } from '../stats.ts'
 
 export interface ServeParameters {
@@ -28,6 +29,8 @@ export interface ServeParameters {
   catalog: Catalog
   stats: ProviderStats
   log: Logger
+  /** Signs the receipt sent after every completed request; without it (no payout key on this node) none is sent. */
+  receipts?: ReceiptSigner
   /** Called when in-flight counts change, so the offer can be re-announced. */
   onLoadChange: () => void
 }
@@ -44,7 +47,7 @@ const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens
  * limit), runs it on the engine, and writes response frames. When the router closes the
  * stream, generation is aborted.
  */
-export async function serveInference({ peer, engine, catalog, stats, log, onLoadChange }: ServeParameters): Promise<() => Promise<void>> {
+export async function serveInference({ peer, engine, catalog, stats, log, receipts, onLoadChange }: ServeParameters): Promise<() => Promise<void>> {
   async function handle(stream: Stream, connection: Connection): Promise<void> {
     const abort = new AbortController()
     let finished = false
@@ -105,6 +108,16 @@ export async function serveInference({ peer, engine, catalog, stats, log, onLoad
       abort.signal.throwIfAborted()
       await send({ t: 'end', usage })
       finished = true
+      // Last frame: the receipt signing the usage just sent, which the router checks and stores.
+      if (receipts) {
+        await receipts
+          .sign({ generationId: request.id, routerPeerId: connection.remotePeer.toString(), model: model.id, pricing: model.pricing, usage })
+          .then((receipt) => send({ t: 'receipt', receipt }))
+          .catch((error: unknown) => {
+            if (error instanceof StreamClosedError) log.debug({ id: request.id }, 'the router closed the stream before the receipt')
+            else log.warn({ id: request.id, err: error }, 'receipt not sent')
+          })
+      }
       await stream.close()
       stats.succeeded++
       stats.promptTokens += usage.prompt_tokens
