@@ -12,7 +12,8 @@ import type { Engine, EngineEvent, EngineRequest } from './engine.ts'
 
 // A real model runs here: a tiny llama GGUF written by the test (no weights can be
 // downloaded), loaded and run by node-llama-cpp on the CPU. Its weights make it answer
-// every chat with `TINY_GREEDY_ANSWER` at temperature 0.
+// every chat with `TINY_GREEDY_ANSWER` at temperature 0. Loading llama.cpp takes a second
+// or more on a busy machine, hence the long timeouts.
 
 let dir: string
 let chatModel: string
@@ -72,7 +73,7 @@ async function chatMlTokens(messages: Array<{ role: string; content: string }>):
   }
 }
 
-describe('llama-cpp engine: a GGUF model in-process', () => {
+describe('llama-cpp engine: a GGUF model in-process', { timeout: 120_000 }, () => {
   it('reports the model with its context size, quantization and the parameters it honours', async () => {
     const [model] = await engine.models()
     expect(model).toEqual({ id: 'tiny-chat', contextLength: CONTEXT, quantization: 'fp32', supportedParameters: LLAMA_CPP_CHAT_PARAMETERS })
@@ -215,7 +216,7 @@ async function drain(iterator: AsyncIterator<EngineEvent>): Promise<void> {
   for (let step = await iterator.next(); !step.done; step = await iterator.next());
 }
 
-describe('llama-cpp engine: an embedding model', () => {
+describe('llama-cpp engine: an embedding model', { timeout: 120_000 }, () => {
   let embed: Engine
 
   beforeAll(async () => {
@@ -250,7 +251,7 @@ describe('llama-cpp engine: an embedding model', () => {
   })
 })
 
-describe('llama-cpp engine: configuration', () => {
+describe('llama-cpp engine: configuration', { timeout: 120_000 }, () => {
   const base = { bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGRUVh7eFApmw2BG7ubjpvaL8CbF1SYjRcyFn4Lkgqjkd'] }
 
   it('validates the engine row, naming the bad field', () => {

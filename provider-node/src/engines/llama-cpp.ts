@@ -304,8 +304,8 @@ function parseSampling(body: Record<string, unknown>) {
 
 /**
  * A grammar for `response_format`: any JSON, or JSON of a schema. node-llama-cpp enforces
- * the schema keywords its grammar knows (types, properties, required, enum, const, items,
- * anyOf, $defs) and lets values of the others be any JSON.
+ * the schema keywords its grammar knows (type, properties, required, enum, const, items,
+ * oneOf, $ref, …) and lets values under the others be any JSON.
  */
 async function responseGrammar(llama: Llama, format: unknown): Promise<LlamaGrammar | undefined> {
   const { type, json_schema } = (format ?? {}) as { type?: string; json_schema?: { schema?: Record<string, unknown> } }
