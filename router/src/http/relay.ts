@@ -119,7 +119,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
       const end = await nextFrame(session)
       if (end.t === 'error') throw errorFromFrame(end.error)
       if (end.t !== 'end') throw new ProviderError(`the provider sent a ${end.t} frame after its result`)
-      const receipt = receiveReceipt(session)
+      const receipt = receiveReceipt(session, controller.signal)
       bill.delivered(kind, first.data)
       tracker.succeed({ completionTokens: end.usage.completion_tokens })
       // A ledger failure is ours, not the provider's: a 500, and the hold is left to the reaper.
@@ -155,7 +155,7 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
             out.enqueue(event({ ...frame.data, provider: providerName }))
             return
           case 'end': {
-            const receipt = receiveReceipt(session)
+            const receipt = receiveReceipt(session, controller.signal)
             tracker.succeed({ completionTokens: frame.usage.completion_tokens })
             const settled = await bill.settle(frame.usage, 'completed', finishReason(last), receipt)
             if (includeUsage) out.enqueue(event(usageChunk(kind, last, usageWithCost(frame.usage, settled), providerName)))

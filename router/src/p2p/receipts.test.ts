@@ -81,6 +81,8 @@ describe('ReceiptVerifier', () => {
     expect(await verifier.verify({ ok: true, receipt }, fresh)).toEqual(receipt)
     expect(await verifier.verify({ ok: true, receipt: await sign({ timestamp: Date.now(), model: 'dev/other' }) }, fresh)).toBeUndefined()
     expect(await verifier.verify({ ok: false, reason: 'missing', details: 'the stream ended after the end frame' }, fresh)).toBeUndefined()
+    // The client left before the receipt came: no verdict on the provider.
+    expect(await verifier.verify({ ok: false, reason: 'abandoned' }, fresh)).toBeUndefined()
     expect(verifier.accepted).toBe(1)
     expect(verifier.rejected).toMatchObject({ mismatch: 1, missing: 1, usage: 0, 'bad-signature': 0, malformed: 0 })
     expect(verifier.rejectionsOf('12D3KooWProvider')).toBe(2)

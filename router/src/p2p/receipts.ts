@@ -16,16 +16,23 @@ import type { InferenceSession } from './infer.ts'
  */
 export type ReceiptRejection = 'missing' | 'malformed' | 'mismatch' | 'usage' | 'bad-signature'
 
-/** What arrived after the `end` frame. */
-export type ReceivedReceipt = { ok: true; receipt: SignedReceipt } | { ok: false; reason: 'missing' | 'malformed'; details: string }
+/**
+ * What arrived after the `end` frame. `abandoned`: the request was aborted (its client left,
+ * its deadline passed) before the receipt came, which says nothing about the provider.
+ */
+export type ReceivedReceipt =
+  | { ok: true; receipt: SignedReceipt }
+  | { ok: false; reason: 'missing' | 'malformed'; details: string }
+  | { ok: false; reason: 'abandoned' }
 
 /**
  * Reads the frame after `end`, which must be the provider's receipt, waiting at most
- * `timeoutMs`; then closes the session. Never throws.
+ * `timeoutMs`; then closes the session. `signal` is the request's, which resets the stream
+ * when it aborts. Never throws.
  * @example
- * const receipt = receiveReceipt(session) // right after the `end` frame
+ * const receipt = receiveReceipt(session, controller.signal) // right after the `end` frame
  */
-export async function receiveReceipt(session: InferenceSession, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<ReceivedReceipt> {
+export async function receiveReceipt(session: InferenceSession, signal: AbortSignal, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<ReceivedReceipt> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), timeoutMs)
@@ -36,10 +43,12 @@ export async function receiveReceipt(session: InferenceSession, timeoutMs = RECE
       session.abort(new Error('no receipt in time'))
       return { ok: false, reason: 'missing', details: `no receipt within ${timeoutMs} ms of the end frame` }
     }
+    if (signal.aborted) return { ok: false, reason: 'abandoned' }
     if (next.done) return { ok: false, reason: 'missing', details: 'the stream ended after the end frame' }
     if (next.value.t !== 'receipt') return { ok: false, reason: 'malformed', details: `a ${next.value.t} frame after the end frame` }
     return { ok: true, receipt: next.value.receipt }
   } catch (error) {
+    if (signal.aborted) return { ok: false, reason: 'abandoned' }
     return { ok: false, reason: 'malformed', details: error instanceof Error ? error.message : String(error) }
   } finally {
     clearTimeout(timer)
@@ -126,6 +135,7 @@ export class ReceiptVerifier {
    * const receipt = await verifier.verify(await receiveReceipt(session), expected)
    */
   async verify(received: ReceivedReceipt, expected: ReceiptExpectation): Promise<SignedReceipt | undefined> {
+    if (!received.ok && received.reason === 'abandoned') return undefined
     const result = received.ok ? await checkReceipt(received.receipt, expected) : received
     if (result.ok) {
       this.accepted++
