@@ -158,6 +158,7 @@ interface GenerationEngineParts {
 function generationEngine({ lib, llama, model, context, chatWrapper, engineModel }: GenerationEngineParts): Engine {
   const free: LlamaContextSequence[] = Array.from({ length: context.totalSequences }, () => context.getSequence())
   const contextLength = context.contextSize
+  const running = new Set<Promise<unknown>>()
 
   async function* run(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     if (request.kind === 'embeddings') {
@@ -171,6 +172,7 @@ function generationEngine({ lib, llama, model, context, chatWrapper, engineModel
     const promptTokens = history ? chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(model.tokenizer).length : countPromptTokens(model, completionPrompt(body))
     const maxTokens = completionBudget(body, promptTokens, contextLength, chat ? 'messages' : 'prompt')
 
+    signal.throwIfAborted()
     const sequence = free.pop()
     // The capacity limit in front of the engine never lets more requests in than there are sequences.
     if (!sequence) throw new BusyError()
@@ -200,6 +202,8 @@ function generationEngine({ lib, llama, model, context, chatWrapper, engineModel
         completion.dispose({ disposeSequence: false })
       }
     })
+    const settled = generation.result.catch(() => {})
+    running.add(settled)
     try {
       const render = chat ? chatChunk : textChunk
       if (request.stream && chat) yield { type: 'chunk', data: chatChunk(meta, { role: 'assistant', content: '' }, null) }
@@ -223,7 +227,8 @@ function generationEngine({ lib, llama, model, context, chatWrapper, engineModel
       signal.removeEventListener('abort', onAbort)
       // A sequence goes back to the pool only once its generation has stopped.
       stop.abort(new Error('the request ended'))
-      await generation.result.catch(() => {})
+      await settled
+      running.delete(settled)
       free.push(sequence)
     }
   }
@@ -232,7 +237,11 @@ function generationEngine({ lib, llama, model, context, chatWrapper, engineModel
     kind: 'llama-cpp',
     models: async () => [engineModel],
     run,
-    close: () => llama.dispose(),
+    // Generations still running when the node stops have been aborted with their requests; llama.cpp's memory goes once they end.
+    async close() {
+      await Promise.allSettled(running)
+      await llama.dispose()
+    },
   }
 }
 
