@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import { BusyError, ChatMessage, InvalidRequestError, ProviderError, type Usage } from '@agora/protocol'
+import { BusyError, InvalidRequestError, ProviderError, type ChatMessage, type Usage } from '@agora/protocol'
 import type {
   ChatHistoryItem,
   ChatWrapper,
@@ -71,12 +71,11 @@ const Sampling = z.looseObject({
 /** llama.cpp pooling types of embedding models (mean, cls, last); without one a model generates text. */
 const EMBEDDING_POOLING = new Set<number>([1, 2, 3])
 
-/** An OpenAI stop finish reason for a node-llama-cpp stop reason. */
+/** OpenAI's finish reason for each way node-llama-cpp stops generating (an aborted one throws). */
 const FINISH_REASONS: Record<string, 'stop' | 'length'> = {
   eogToken: 'stop',
   stopGenerationTrigger: 'stop',
   customStopTrigger: 'stop',
-  functionCalls: 'stop',
   maxTokens: 'length',
 }
 
@@ -256,6 +255,7 @@ interface EmbeddingEngineParts {
 function embeddingEngine({ model, context, llama, engineModel }: EmbeddingEngineParts): Engine {
   const contextLength = engineModel.contextLength!
   const vocabularySize = [...model.iterateAllTokens()].length
+  const running = new Set<Promise<unknown>>()
 
   async function* run(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     if (request.kind !== 'embeddings') {
@@ -272,7 +272,10 @@ function embeddingEngine({ model, context, llama, engineModel }: EmbeddingEngine
     const data: Array<Record<string, unknown>> = []
     for (const [index, input] of inputs.entries()) {
       signal.throwIfAborted()
-      const floats = Float32Array.from((await context.getEmbeddingFor(input)).vector)
+      const embedding = context.getEmbeddingFor(input)
+      const settled = embedding.catch(() => {})
+      running.add(settled)
+      const floats = Float32Array.from((await embedding.finally(() => running.delete(settled))).vector)
       data.push({ object: 'embedding', index, embedding: base64 ? Buffer.from(floats.buffer).toString('base64') : Array.from(floats) })
     }
     const promptTokens = lengths.reduce((sum, length) => sum + length, 0)
@@ -280,7 +283,15 @@ function embeddingEngine({ model, context, llama, engineModel }: EmbeddingEngine
     yield { type: 'usage', usage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens } }
   }
 
-  return { kind: 'llama-cpp', models: async () => [engineModel], run, close: () => llama.dispose() }
+  return {
+    kind: 'llama-cpp',
+    models: async () => [engineModel],
+    run,
+    async close() {
+      await Promise.allSettled(running)
+      await llama.dispose()
+    },
+  }
 }
 
 /** The sampling options node-llama-cpp takes, from an OpenAI body (with the common extras `top_k`, `min_p`, `repetition_penalty`). */
