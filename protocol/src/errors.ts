@@ -145,11 +145,11 @@ export class KeyLimitError extends MarketError {
   }
 }
 
-/** 403: the key may not use this model. */
+/** 403: the key (or, with `by: 'account'`, the account's settings) may not use this model. */
 export class ModelNotAllowedError extends MarketError {
   override name = 'ModelNotAllowedError'
-  constructor(model: string) {
-    super(403, 'permission_error', 'model_not_allowed', `This API key is not allowed to use \`${model}\``, { param: 'model' })
+  constructor(model: string, by: 'key' | 'account' = 'key') {
+    super(403, 'permission_error', 'model_not_allowed', `This ${by === 'key' ? 'API key' : 'account'} is not allowed to use \`${model}\``, { param: 'model' })
   }
 }
 

@@ -17,6 +17,7 @@ import { SessionAffinity } from './routing/sessions.ts'
 import type { RoutingContext } from './routing/plan.ts'
 import { receiveOffers, type OfferIntake } from './p2p/offers.ts'
 import { ReceiptVerifier } from './p2p/receipts.ts'
+import { AccountSettingsCache } from './settings/account-settings.ts'
 
 /** How often the router pings the providers it has offers from. */
 const PING_INTERVAL_MS = 10_000
@@ -74,7 +75,20 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   }
   const offers = receiveOffers({ peer, registry, log })
   const receipts = new ReceiptVerifier({ log })
-  const app = createApp({ peer, routing, billing, receipts, db: database.db, log, adminToken: config.adminToken, requestTimeoutMs: config.requestTimeoutMs, holdGraceMs: config.holdGraceMs })
+  const app = createApp({
+    peer,
+    routing,
+    billing,
+    receipts,
+    accountSettings: new AccountSettingsCache({ db: database.db }),
+    db: database.db,
+    log,
+    adminToken: config.adminToken,
+    signIn: { origins: config.signInOrigins, chainId: config.signInChainId, sessionTtlMs: config.sessionTtlMs },
+    consoleDir: config.consoleDir,
+    requestTimeoutMs: config.requestTimeoutMs,
+    holdGraceMs: config.holdGraceMs,
+  })
   const server = await listen(app.fetch, config.host, config.port)
   const { port } = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`

@@ -27,7 +27,7 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid JSON or a body that does not match the schema; `param` names the field',
   401: 'Missing, invalid, revoked or expired API key',
   402: 'Insufficient credits, or the key reached its spend limit; do not retry until topped up',
-  403: 'The key may not use this model (or the management API is disabled)',
+  403: 'The key or the account may not use this model; a session asked for another account or an operator-only operation; or admin access is disabled',
   429: 'Rate limited: see `Retry-After` and the `x-ratelimit-*` headers',
   404: 'Unknown model',
   502: 'The provider failed before the first byte',
@@ -115,16 +115,144 @@ const RANGE = [
   { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Inclusive start, a date or ISO timestamp' },
   { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Exclusive end' },
 ]
+const USAGE_FILTERS = [
+  ...RANGE,
+  { name: 'key_id', in: 'query', schema: { type: 'string', format: 'uuid' }, description: "Only this key's generations" },
+  { name: 'model', in: 'query', schema: { type: 'string' }, description: "Only this model's generations" },
+]
 
-const admin = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+/** An operation of the management API: the operator's admin token, or a wallet session for its own account. */
+const managed = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   summary,
   tags: ['management'],
-  security: [{ admin: [] }],
+  security: [{ admin: [] }, { session: [] }],
   ...extra,
   responses: { ...responses, ...errors(401, 403, 404) },
 })
 
-/** The management API under `/api`, authenticated with the admin token. */
+/** An operation only the operator may call (a session gets a 403). */
+const admin = (summary: string, responses: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...managed(summary, responses, extra), security: [{ admin: [] }] })
+
+const SESSION: Schema = {
+  type: 'object',
+  properties: { address: { type: 'string', description: 'Lower-case wallet address' }, account_id: STRING, expires_at: STRING },
+  required: ['address', 'account_id', 'expires_at'],
+}
+
+const USD_PER_MTOK = NULLABLE({ type: 'string', description: 'USD per million tokens, a decimal' })
+
+const SETTINGS: Schema = {
+  type: 'object',
+  properties: {
+    provider: {
+      type: 'object',
+      description: "Defaults for the `provider` object of every request; a request's own field overrides the default of that field",
+      properties: {
+        sort: NULLABLE({ enum: ['price', 'throughput', 'latency'] }),
+        max_price: { type: 'object', properties: { prompt: USD_PER_MTOK, completion: USD_PER_MTOK } },
+        ignore: { type: 'array', items: STRING, description: 'Provider names or peer ids' },
+        quantizations: NULLABLE({ type: 'array', items: STRING }),
+        allow_fallbacks: { type: 'boolean' },
+      },
+    },
+    allowed_models: NULLABLE({ type: 'array', items: STRING, description: 'Models any key of the account may call; null for all' }),
+    low_balance_threshold_micro_usd: NULLABLE(MICRO_USD),
+    updated_at: NULLABLE(STRING),
+  },
+}
+
+const SETTINGS_BODY: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    provider: NULLABLE({
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        sort: NULLABLE({ enum: ['price', 'throughput', 'latency'] }),
+        max_price: NULLABLE({ type: 'object', properties: { prompt: NULLABLE({ type: ['number', 'string'] }), completion: NULLABLE({ type: ['number', 'string'] }) } }),
+        ignore: NULLABLE({ type: 'array', items: STRING, maxItems: 64 }),
+        quantizations: NULLABLE({ type: 'array', items: STRING, maxItems: 32 }),
+        allow_fallbacks: NULLABLE({ type: 'boolean' }),
+      },
+    }),
+    allowed_models: NULLABLE({ type: 'array', items: STRING, minItems: 1 }),
+    low_balance_threshold_micro_usd: NULLABLE({ anyOf: [{ type: 'integer', minimum: 0 }, MICRO_USD] }),
+  },
+}
+
+const PRICE_PER_TOKEN = { type: 'object', properties: { prompt: STRING, completion: STRING }, description: 'USD per token, exact decimals' }
+
+const NODE: Schema = {
+  type: 'object',
+  properties: {
+    peer_id: STRING,
+    name: STRING,
+    online: { type: 'boolean', description: 'The router has a connection to it' },
+    offer_expires_at: STRING,
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: STRING,
+          context_length: { type: 'integer' },
+          quantization: NULLABLE(STRING),
+          pricing: PRICE_PER_TOKEN,
+          max_concurrency: { type: 'integer' },
+          status: { enum: ['available', 'cooling_down', 'probing'] },
+          latency_ms: NULLABLE(NUMBER),
+          throughput_tps: NULLABLE(NUMBER),
+        },
+      },
+    },
+    served: {
+      type: 'object',
+      description: 'What it answered, all time, over every account',
+      properties: { requests: { type: 'integer' }, prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, charged_micro_usd: MICRO_USD },
+    },
+  },
+}
+
+/** Sign-In with Ethereum for the console, under `/api/auth`. */
+function signInPaths(): Record<string, Schema> {
+  const tags = ['sign-in']
+  return {
+    '/api/auth/nonce': {
+      post: {
+        summary: 'A single-use nonce for a Sign-In with Ethereum (EIP-4361) message, valid for 10 minutes, with the chain id and statement the message must carry',
+        tags,
+        responses: {
+          '201': jsonResponse('The nonce', {
+            type: 'object',
+            properties: { nonce: STRING, expires_at: STRING, chain_id: { type: 'integer' }, statement: STRING },
+            required: ['nonce', 'expires_at', 'chain_id', 'statement'],
+          }),
+        },
+      },
+    },
+    '/api/auth/verify': {
+      post: {
+        summary:
+          "Verify a signed Sign-In with Ethereum message (domain and URI of the console's origin, this router's chain id, an unused nonce) and open a session: an httpOnly, SameSite=Strict `agora_session` cookie. A wallet's first sign-in creates its account.",
+        tags,
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', properties: { message: STRING, signature: { type: 'string', pattern: '^0x[0-9a-fA-F]+$' } }, required: ['message', 'signature'] } } },
+        },
+        responses: { '200': { ...jsonResponse('Signed in; the response sets the session cookie', SESSION), headers: { 'Set-Cookie': { schema: STRING } } }, ...errors(400, 401) },
+      },
+    },
+    '/api/auth/session': {
+      get: { summary: 'The current session: wallet address, account and expiry', tags, security: [{ session: [] }], responses: { '200': jsonResponse('The session', SESSION), ...errors(401) } },
+    },
+    '/api/auth/logout': {
+      post: { summary: 'End the session and clear its cookie', tags, security: [{ session: [] }], responses: { '204': { description: 'Signed out' } } },
+    },
+  }
+}
+
+/** The management API under `/api`, authenticated with the admin token or a console session. */
 function managementPaths(): Record<string, Schema> {
   const body = (schema: Schema) => ({ requestBody: { required: true, content: { 'application/json': { schema } } } })
   return {
@@ -132,7 +260,7 @@ function managementPaths(): Record<string, Schema> {
       post: admin('Create (or find) the account of a wallet address', { '201': jsonResponse('The account', { type: 'object' }) }, body({ type: 'object', properties: { address: STRING }, required: ['address'] })),
     },
     '/api/accounts/{address}': {
-      get: admin('An account with its credits: deposited, used, adjusted, held, balance (micro-USD)', { '200': jsonResponse('The account', { type: 'object' }) }, { parameters: [ADDRESS] }),
+      get: managed('An account with its credits: deposited, used, adjusted, held, balance (micro-USD)', { '200': jsonResponse('The account', { type: 'object' }) }, { parameters: [ADDRESS] }),
     },
     '/api/accounts/{address}/credits': {
       post: admin(
@@ -142,34 +270,88 @@ function managementPaths(): Record<string, Schema> {
       ),
     },
     '/api/accounts/{address}/journal': {
-      get: admin('Every change of the balance, newest first', { '200': jsonResponse('Journal entries', { type: 'object' }) }, {
+      get: managed('Every change of the balance, newest first', { '200': jsonResponse('Journal entries', { type: 'object' }) }, {
         parameters: [ADDRESS, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'before', in: 'query', schema: { type: 'integer' }, description: 'Entries with a smaller id' }],
       }),
     },
     '/api/accounts/{address}/keys': {
-      get: admin('The account\'s API keys, revoked ones included', { '200': jsonResponse('Keys', { type: 'object', properties: { data: { type: 'array', items: API_KEY } } }) }, { parameters: [ADDRESS] }),
-      post: admin(
+      get: managed('The account\'s API keys, revoked ones included', { '200': jsonResponse('Keys', { type: 'object', properties: { data: { type: 'array', items: API_KEY } } }) }, { parameters: [ADDRESS] }),
+      post: managed(
         'Create an API key; its `secret` is in this response only',
         { '201': jsonResponse('The key and its secret', { allOf: [API_KEY, { type: 'object', properties: { secret: STRING }, required: ['secret'] }] }), ...errors(400) },
         { parameters: [ADDRESS], ...body({ ...KEY_LIMITS_BODY, required: ['name'] }) },
       ),
     },
     '/api/accounts/{address}/keys/{id}': {
-      patch: admin('Change a key\'s name or limits (null removes a limit)', { '200': jsonResponse('The key', API_KEY), ...errors(400) }, { parameters: [ADDRESS, KEY_ID], ...body(KEY_LIMITS_BODY) }),
-      delete: admin('Revoke a key; it stops working within seconds', { '200': jsonResponse('The revoked key', API_KEY) }, { parameters: [ADDRESS, KEY_ID] }),
+      patch: managed('Change a key\'s name or limits (null removes a limit)', { '200': jsonResponse('The key', API_KEY), ...errors(400) }, { parameters: [ADDRESS, KEY_ID], ...body(KEY_LIMITS_BODY) }),
+      delete: managed('Revoke a key; it stops working within seconds', { '200': jsonResponse('The revoked key', API_KEY) }, { parameters: [ADDRESS, KEY_ID] }),
     },
     '/api/accounts/{address}/usage': {
-      get: admin('Usage aggregated by UTC day, model or key', { '200': jsonResponse('Usage rows', { type: 'object' }), ...errors(400) }, {
-        parameters: [ADDRESS, { name: 'group', in: 'query', schema: { enum: ['day', 'model', 'key'] } }, ...RANGE],
+      get: managed('Usage aggregated by UTC day, model or key', { '200': jsonResponse('Usage rows', { type: 'object' }), ...errors(400) }, {
+        parameters: [ADDRESS, { name: 'group', in: 'query', schema: { enum: ['day', 'model', 'key'] } }, ...USAGE_FILTERS],
       }),
     },
     '/api/accounts/{address}/generations': {
-      get: admin('Generations, newest first, a page at a time', { '200': jsonResponse('Generations', { type: 'object' }) }, {
-        parameters: [ADDRESS, ...RANGE, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'offset', in: 'query', schema: { type: 'integer' } }],
+      get: managed('Generations, newest first, a page at a time', { '200': jsonResponse('Generations', { type: 'object' }) }, {
+        parameters: [ADDRESS, ...USAGE_FILTERS, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'offset', in: 'query', schema: { type: 'integer' } }],
       }),
     },
     '/api/accounts/{address}/usage.csv': {
-      get: admin('Every generation in the range as CSV', { '200': { description: 'CSV', content: { 'text/csv': { schema: STRING } } } }, { parameters: [ADDRESS, ...RANGE] }),
+      get: managed('Every generation matching the filters as CSV', { '200': { description: 'CSV', content: { 'text/csv': { schema: STRING } } } }, { parameters: [ADDRESS, ...USAGE_FILTERS] }),
+    },
+    '/api/accounts/{address}/settings': {
+      get: managed('The account-wide defaults applied to every request that does not set them', { '200': jsonResponse('The settings', SETTINGS) }, { parameters: [ADDRESS] }),
+      put: managed(
+        'Replace the account-wide defaults; a field left out or null takes its default (no restriction)',
+        { '200': jsonResponse('The saved settings', SETTINGS), ...errors(400) },
+        { parameters: [ADDRESS], ...body(SETTINGS_BODY) },
+      ),
+    },
+    '/api/accounts/{address}/nodes': {
+      get: managed(
+        "The live provider nodes whose signed offers name this address as payout: models, prices, the router's measurements and what each served",
+        { '200': jsonResponse('Nodes', { type: 'object', properties: { data: { type: 'array', items: NODE } } }) },
+        { parameters: [ADDRESS] },
+      ),
+    },
+    '/api/models': {
+      get: managed('The catalog of `GET /v1/models`, for the console', { '200': jsonResponse('The catalog', { $ref: '#/components/schemas/ModelList' }) }),
+    },
+    '/api/models/{model}': {
+      get: managed('One model of the catalog', { '200': jsonResponse('The model', { $ref: '#/components/schemas/Model' }) }, {
+        parameters: [{ name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'Model id; may contain `/`' }],
+      }),
+    },
+    '/api/models/{author}/{slug}/endpoints': {
+      get: managed('The providers of a model, as `GET /v1/models/{author}/{slug}/endpoints`', { '200': jsonResponse('The endpoints', { $ref: '#/components/schemas/ModelEndpoints' }) }, {
+        parameters: [
+          { name: 'author', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'slug', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+      }),
+    },
+  }
+}
+
+/** The web console's pages and files. */
+function consolePaths(): Record<string, Schema> {
+  const page = (summary: string) => ({
+    get: {
+      summary,
+      tags: ['console'],
+      responses: { '200': { description: 'HTML or a file of the build', content: { 'text/html': {} } }, '503': { description: 'The console is not built: a page saying how to build it', content: { 'text/html': {} } } },
+    },
+  })
+  const redirect = (summary: string) => ({ get: { summary, tags: ['console'], responses: { '302': { description: 'To `/console/`' } } } })
+  return {
+    '/': redirect('Leads to the console'),
+    '/console': redirect('Leads to `/console/`'),
+    '/console/': page('The web console'),
+    '/console/{path}': {
+      get: {
+        ...page('A file of the console build, or (for any path without an extension) the console itself').get,
+        parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
+      },
     },
   }
 }
@@ -210,6 +392,7 @@ export function openApiDocument(): Schema {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key, `sk-agora-…`' },
         admin: { type: 'http', scheme: 'bearer', description: 'The admin token (`ROUTER_ADMIN_TOKEN`)' },
+        session: { type: 'apiKey', in: 'cookie', name: 'agora_session', description: 'A console session, opened by `POST /api/auth/verify`' },
       },
       schemas: {
         ChatCompletionRequest: json(ChatCompletionRequest, 'input'),
@@ -283,7 +466,9 @@ export function openApiDocument(): Schema {
           },
         },
       },
+      ...signInPaths(),
       ...managementPaths(),
+      ...consolePaths(),
       '/health': {
         get: {
           summary: 'Liveness and what the router sees: connected peers and live offers',

@@ -86,6 +86,24 @@ describe('parseRoutingRequest', () => {
     expect(parseRoutingRequest({ model: 'm', provider: null }).preferences.allowFallbacks).toBe(true)
   })
 
+  it("fills the provider fields a request leaves unset from the account's defaults, and lets the request override each", () => {
+    const defaults = { sort: 'price' as const, maxPrice: { prompt: 500_000n, completion: 1_500_000n }, ignore: ['slow'], quantizations: ['q8'], allowFallbacks: false }
+    expect(parseRoutingRequest({ model: 'm' }, {}, defaults).preferences).toMatchObject({
+      sort: 'price',
+      maxPrice: { prompt: 500_000n, completion: 1_500_000n },
+      ignore: ['slow'],
+      quantizations: ['q8'],
+      allowFallbacks: false,
+    })
+    const own = parseRoutingRequest(
+      { model: 'm', provider: { sort: 'latency', max_price: { prompt: 1 }, ignore: [], quantizations: ['FP16'], allow_fallbacks: true } },
+      {},
+      defaults,
+    )
+    expect(own.preferences).toMatchObject({ sort: 'latency', maxPrice: { prompt: 1_000_000n, completion: 1_500_000n }, ignore: [], quantizations: ['fp16'], allowFallbacks: true })
+    expect(parseRoutingRequest({ model: 'm:nitro', provider: { quantizations: [], sort: null } }, {}, defaults).preferences).toMatchObject({ sort: 'throughput', quantizations: undefined })
+  })
+
   it('treats empty only and quantizations lists as no restriction', () => {
     expect(parseRoutingRequest({ model: 'm', provider: { only: [], quantizations: [] } }).preferences).toMatchObject({
       only: undefined,

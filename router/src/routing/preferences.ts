@@ -40,7 +40,7 @@ const ROUTED_PARAMETERS = [
 ] as const
 
 /** A decimal USD amount per million tokens (number or string), as micro-USD per million tokens. */
-const UsdPerMTok = z
+export const UsdPerMTok = z
   .union([z.number(), z.string()])
   .refine((value) => parseUsdPerMTok(value) !== undefined, 'must be a non-negative decimal amount of USD per million tokens')
   .transform((value) => parseUsdPerMTok(value)!)
@@ -90,6 +90,18 @@ export interface RoutingPreferences {
   quantizations: string[] | undefined
 }
 
+/**
+ * An account's defaults (its saved settings) for the preferences a request leaves unset. A
+ * request that sets a field, even to an empty list, overrides the default of that field.
+ */
+export interface RoutingDefaults {
+  sort?: ProviderSort | undefined
+  maxPrice?: { prompt?: bigint | undefined; completion?: bigint | undefined }
+  ignore?: string[]
+  quantizations?: string[] | undefined
+  allowFallbacks?: boolean
+}
+
 /** Everything routing needs to know about one request. */
 export interface RoutingRequest {
   /** The model to serve first, then the fallbacks, suffixes stripped, without repeats. */
@@ -111,13 +123,14 @@ export type RequestHeaders = Headers | Record<string, string | string[] | undefi
  * Reads the routing controls of a request body: `model` and `models`, the `provider`
  * preferences, the session id (body `session_id`, else header `x-session-id`), the routed
  * parameters it sets and the size of its prompt. Fields it does not know are ignored; a
- * control of the wrong type is a 400 naming it.
+ * control of the wrong type is a 400 naming it. `defaults` (the account's settings) fill in
+ * the `provider` fields the request does not set.
  * @throws {InvalidRequestError} e.g. `Invalid value for 'provider.sort': …` with `param: 'provider.sort'`
  * @example
  * const request = parseRoutingRequest({ model: 'llama-3-8b:nitro', models: ['qwen-7b'], messages }, c.req.raw.headers)
  * // request.models: ['llama-3-8b', 'qwen-7b'], request.preferences.sort: 'throughput'
  */
-export function parseRoutingRequest(body: Record<string, unknown>, headers: RequestHeaders = {}): RoutingRequest {
+export function parseRoutingRequest(body: Record<string, unknown>, headers: RequestHeaders = {}, defaults: RoutingDefaults = {}): RoutingRequest {
   const parsed = RoutingBody.safeParse(body)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -150,12 +163,12 @@ export function parseRoutingRequest(body: Record<string, unknown>, headers: Requ
     preferences: {
       order: provider?.order ?? [],
       only: provider?.only?.length ? provider.only : undefined,
-      ignore: provider?.ignore ?? [],
-      sort: (typeof provider?.sort === 'object' ? provider.sort?.by : provider?.sort) ?? suffixSort,
-      maxPrice: { prompt: provider?.max_price?.prompt ?? undefined, completion: provider?.max_price?.completion ?? undefined },
-      allowFallbacks: provider?.allow_fallbacks ?? true,
+      ignore: provider?.ignore ?? defaults.ignore ?? [],
+      sort: (typeof provider?.sort === 'object' ? provider.sort?.by : provider?.sort) ?? suffixSort ?? defaults.sort,
+      maxPrice: { prompt: provider?.max_price?.prompt ?? defaults.maxPrice?.prompt, completion: provider?.max_price?.completion ?? defaults.maxPrice?.completion },
+      allowFallbacks: provider?.allow_fallbacks ?? defaults.allowFallbacks ?? true,
       requireParameters: provider?.require_parameters ?? false,
-      quantizations: provider?.quantizations?.length ? provider.quantizations.map((q) => q.toLowerCase()) : undefined,
+      quantizations: provider?.quantizations ? (provider.quantizations.length ? provider.quantizations.map((q) => q.toLowerCase()) : undefined) : defaults.quantizations,
     },
     ...(sessionId ? { sessionId } : {}),
     parameters: requestedParameters(body),

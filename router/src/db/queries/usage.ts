@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../index.ts'
 import { apiKeys, creditJournal, generations, type Generation, type JournalEntry } from '../schema/index.ts'
 
@@ -10,6 +10,10 @@ export interface UsageRange {
   from?: Date | undefined
   /** Exclusive end. */
   to?: Date | undefined
+  /** Only this key's generations. */
+  keyId?: string | undefined
+  /** Only this model's generations. */
+  model?: string | undefined
 }
 
 export interface UsageRow {
@@ -24,10 +28,12 @@ export interface UsageRow {
   cost: bigint
 }
 
-function inRange({ accountId, from, to }: UsageRange): SQL {
+function inRange({ accountId, from, to, keyId, model }: UsageRange): SQL {
   const where: SQL[] = [eq(generations.accountId, accountId)]
   if (from) where.push(gte(generations.createdAt, from))
   if (to) where.push(lt(generations.createdAt, to))
+  if (keyId) where.push(eq(generations.keyId, keyId))
+  if (model) where.push(eq(generations.model, model))
   return and(...where)!
 }
 
@@ -74,4 +80,34 @@ export async function listJournal(db: Database, { accountId, limit = 100, before
   const where: SQL[] = [eq(creditJournal.accountId, accountId)]
   if (before !== undefined) where.push(lt(creditJournal.id, before))
   return db.select().from(creditJournal).where(and(...where)).orderBy(desc(creditJournal.id)).limit(limit)
+}
+
+/** What a provider peer served, over every account. */
+export interface ServedByPeer {
+  providerPeerId: string
+  requests: number
+  promptTokens: number
+  completionTokens: number
+  /** Micro-USD charged to users for it (before any operator fee). */
+  charged: bigint
+}
+
+/**
+ * What each of these provider peers served, all time, from the generations it answered.
+ * @example
+ * const served = await servedByPeers(db, offers.map((offer) => offer.peerId))
+ */
+export async function servedByPeers(db: Database, peerIds: string[]): Promise<ServedByPeer[]> {
+  if (!peerIds.length) return []
+  return db
+    .select({
+      providerPeerId: generations.providerPeerId,
+      requests: sql`count(*)::integer`.mapWith(Number),
+      promptTokens: sql`coalesce(sum(${generations.promptTokens}), 0)::bigint`.mapWith(Number),
+      completionTokens: sql`coalesce(sum(${generations.completionTokens}), 0)::bigint`.mapWith(Number),
+      charged: sql`coalesce(sum(${generations.cost}), 0)::bigint`.mapWith(BigInt),
+    })
+    .from(generations)
+    .where(inArray(generations.providerPeerId, peerIds))
+    .groupBy(generations.providerPeerId)
 }

@@ -37,7 +37,12 @@ export const generations = pgTable(
     settlementBatchId: text('settlement_batch_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('generations_account_created_idx').on(t.accountId, t.createdAt), index('generations_key_created_idx').on(t.keyId, t.createdAt)],
+  (t) => [
+    index('generations_account_created_idx').on(t.accountId, t.createdAt),
+    index('generations_key_created_idx').on(t.keyId, t.createdAt),
+    // What a provider served, for its operator's console page.
+    index('generations_provider_idx').on(t.providerPeerId),
+  ],
 )
 
 export type Generation = typeof generations.$inferSelect

@@ -1,23 +1,17 @@
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import { InvalidRequestError, MarketError } from '@agora/protocol'
+import { InvalidRequestError } from '@agora/protocol'
 import { isAddress } from 'viem'
 import type { BillingGateway } from '../../../billing/gateway.ts'
 import { adjust, creditsSummary } from '../../../billing/ledger.ts'
 import type { Database } from '../../../db/index.ts'
-import { ensureAccount, findAccountByAddress } from '../../../db/queries/accounts.ts'
+import { ensureAccount } from '../../../db/queries/accounts.ts'
 import { createKey, getKey, listKeys, revokeKey, updateKey } from '../../../db/queries/keys.ts'
-import { listGenerations, listJournal, usageBy } from '../../../db/queries/usage.ts'
+import { listGenerations, listJournal, usageBy, type UsageRange } from '../../../db/queries/usage.ts'
 import type { Account, ApiKey, Generation, JournalEntry } from '../../../db/schema/index.ts'
 import { readJsonBody } from '../../body.ts'
-
-/** 404 for an account or key that does not exist. */
-class NotFoundError extends MarketError {
-  override name = 'NotFoundError'
-  constructor(what: string) {
-    super(404, 'invalid_request_error', 'not_found', `${what} not found`)
-  }
-}
+import { NotFoundError } from '../../middleware/account-scope/index.ts'
+import { adminOnly } from '../../middleware/management-auth/index.ts'
 
 /** Micro-USD, as an integer or a decimal integer string (JSON numbers lose precision past 2^53). */
 const MicroUsd = z.union([z.number().int(), z.string().regex(/^-?\d{1,20}$/)]).transform((value) => BigInt(value))
@@ -93,7 +87,7 @@ const generationView = (g: Generation) => ({
   cost_micro_usd: g.cost.toString(),
   time_to_first_token_ms: g.timeToFirstTokenMs,
   duration_ms: g.durationMs,
-  settlement_batch_id: g.settlementBatchId,
+  settlement_batch_id: g.settlementBatchId?.toString() ?? null,
   created_at: g.createdAt.toISOString(),
 })
 
@@ -114,6 +108,22 @@ function intParam(c: Context, name: string, fallback: number, max: number): numb
   return n
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The `:id` of a key path; anything but a UUID names no key. */
+function keyIdParam(c: Context): string {
+  const id = c.req.param('id')
+  if (!id || !UUID.test(id)) throw new NotFoundError('Key')
+  return id
+}
+
+/** The filters of the usage views: date range, key and model. */
+function usageRange(c: Context, accountId: string): UsageRange {
+  const keyId = c.req.query('key_id') || undefined
+  if (keyId !== undefined && !UUID.test(keyId)) throw new InvalidRequestError('Query parameter `key_id` must be a key id', { param: 'key_id' })
+  return { accountId, from: dateParam(c, 'from'), to: dateParam(c, 'to'), keyId, model: c.req.query('model') || undefined }
+}
+
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value)
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
@@ -121,24 +131,18 @@ function csvField(value: unknown): string {
 
 /**
  * The management API under `/api`, for the console and scripts: accounts, keys (the
- * secret is returned once, on creation), credits, journal and usage. Authenticated by the
- * admin token for now; wallet sign-in comes with the console.
+ * secret is returned once, on creation), credits, journal and usage. Mount it behind
+ * `managementAuth` and `accountScope`: the operator reaches every account, a wallet session
+ * only its own, and only the operator creates accounts or grants credits.
  */
 export function managementRoutes({ db, billing }: { db: Database; billing: BillingGateway }): Hono {
-  async function accountOf(c: Context): Promise<Account> {
-    const address = c.req.param('address')!
-    const account = await findAccountByAddress(db, address)
-    if (!account) throw new NotFoundError(`Account ${address}`)
-    return account
-  }
-
   return new Hono()
-    .post('/accounts', async (c) => {
+    .post('/accounts', adminOnly(), async (c) => {
       const { address } = await readJsonBody(c, CreateAccountBody)
       return c.json(accountView(await ensureAccount(db, address)), 201)
     })
     .get('/accounts/:address', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       const summary = (await creditsSummary(db, account.id))!
       return c.json({
         ...accountView(account),
@@ -151,8 +155,8 @@ export function managementRoutes({ db, billing }: { db: Database; billing: Billi
         },
       })
     })
-    .post('/accounts/:address/credits', async (c) => {
-      const account = await accountOf(c)
+    .post('/accounts/:address/credits', adminOnly(), async (c) => {
+      const { account } = c.var
       const body = await readJsonBody(c, AdjustBody)
       const result = await adjust(db, { accountId: account.id, amount: body.amount_micro_usd, note: body.note, ...(body.ref ? { ref: body.ref } : {}) })
       if (!result.ok) {
@@ -163,56 +167,56 @@ export function managementRoutes({ db, billing }: { db: Database; billing: Billi
       return c.json({ balance_micro_usd: result.balance.toString() })
     })
     .get('/accounts/:address/journal', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       const before = c.req.query('before')
       const entries = await listJournal(db, { accountId: account.id, limit: intParam(c, 'limit', 100, 1000), before: before === undefined ? undefined : intParam(c, 'before', 0, Number.MAX_SAFE_INTEGER) })
       return c.json({ data: entries.map(journalView) })
     })
     .get('/accounts/:address/keys', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       return c.json({ data: (await listKeys(db, account.id)).map(keyView) })
     })
     .post('/accounts/:address/keys', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       const body = await readJsonBody(c, CreateKeyBody)
       const { key, secret } = await createKey(db, { accountId: account.id, name: body.name, ...limitsFrom(body) })
       return c.json({ ...keyView(key), secret }, 201)
     })
     .patch('/accounts/:address/keys/:id', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       const body = await readJsonBody(c, UpdateKeyBody)
-      const key = await updateKey(db, { keyId: c.req.param('id'), accountId: account.id, ...(body.name ? { name: body.name } : {}), ...limitsFrom(body) })
+      const key = await updateKey(db, { keyId: keyIdParam(c), accountId: account.id, ...(body.name ? { name: body.name } : {}), ...limitsFrom(body) })
       if (!key) throw new NotFoundError('Key')
       billing.forgetKey(key)
       return c.json(keyView(key))
     })
     .delete('/accounts/:address/keys/:id', async (c) => {
-      const account = await accountOf(c)
-      const keyId = c.req.param('id')
+      const { account } = c.var
+      const keyId = keyIdParam(c)
       if (!(await revokeKey(db, { keyId, accountId: account.id }))) throw new NotFoundError('Key')
       const key = (await getKey(db, { keyId, accountId: account.id }))!
       billing.forgetKey(key)
       return c.json(keyView(key))
     })
     .get('/accounts/:address/usage', async (c) => {
-      const account = await accountOf(c)
+      const { account } = c.var
       const group = c.req.query('group') ?? 'day'
       if (group !== 'day' && group !== 'model' && group !== 'key') throw new InvalidRequestError('`group` must be day, model or key', { param: 'group' })
-      const rows = await usageBy(db, group, { accountId: account.id, from: dateParam(c, 'from'), to: dateParam(c, 'to') })
+      const rows = await usageBy(db, group, usageRange(c, account.id))
       return c.json({
         group,
         data: rows.map((r) => ({ [group]: r.group, ...(group === 'key' ? { name: r.label } : {}), requests: r.requests, prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, cost_micro_usd: r.cost.toString() })),
       })
     })
     .get('/accounts/:address/generations', async (c) => {
-      const account = await accountOf(c)
-      const page = await listGenerations(db, { accountId: account.id, from: dateParam(c, 'from'), to: dateParam(c, 'to'), limit: intParam(c, 'limit', 100, 1000), offset: intParam(c, 'offset', 0, 1_000_000) })
+      const { account } = c.var
+      const page = await listGenerations(db, { ...usageRange(c, account.id), limit: intParam(c, 'limit', 100, 1000), offset: intParam(c, 'offset', 0, 1_000_000) })
       return c.json({ data: page.map(generationView) })
     })
     .get('/accounts/:address/usage.csv', async (c) => {
-      const account = await accountOf(c)
-      const range = { accountId: account.id, from: dateParam(c, 'from'), to: dateParam(c, 'to') }
-      const columns = ['id', 'created_at', 'key_id', 'model', 'provider', 'status', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'cost_micro_usd', 'time_to_first_token_ms', 'duration_ms'] as const
+      const { account } = c.var
+      const range = usageRange(c, account.id)
+      const columns = ['id', 'created_at', 'key_id', 'model', 'provider', 'status', 'finish_reason', 'prompt_tokens', 'completion_tokens', 'cost_micro_usd', 'time_to_first_token_ms', 'duration_ms', 'settlement_batch_id'] as const
       const lines = [columns.join(',')]
       for (let offset = 0; ; offset += 1000) {
         const page = await listGenerations(db, { ...range, limit: 1000, offset })

@@ -2,7 +2,8 @@ import { Hono } from 'hono'
 import { ModelNotFoundError, usdPerToken, type ModelEndpoints, type ModelList } from '@agora/protocol'
 import type { RelayContext } from '../../relay.ts'
 
-const STATUS = { closed: 'available', open: 'cooling_down', 'half-open': 'probing' } as const
+/** The cooldown state of a provider's model as the endpoints list names it. */
+export const ENDPOINT_STATUS = { closed: 'available', open: 'cooling_down', 'half-open': 'probing' } as const
 
 /**
  * `GET /v1/models` (the union of live offers), `GET /v1/models/{model}` and
@@ -26,7 +27,7 @@ export function modelRoutes({ routing }: Pick<RelayContext, 'routing'>): Hono {
           quantization: model.quantization ?? null,
           pricing: { prompt: usdPerToken(model.pricing.inputPerMTok), completion: usdPerToken(model.pricing.outputPerMTok) },
           max_concurrency: model.maxConcurrency,
-          status: STATUS[routing.cooldown.state(offer.peerId, id)],
+          status: ENDPOINT_STATUS[routing.cooldown.state(offer.peerId, id)],
           latency_ms: stats.ttftMs ?? null,
           throughput_tps: stats.tokensPerSecond ?? null,
           rtt_ms: stats.rttMs ?? null,
