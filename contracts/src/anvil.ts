@@ -11,7 +11,7 @@ export interface DevAccount {
 }
 
 /** The ten accounts anvil derives from its default mnemonic `test test … junk`, each with 10,000 ETH. */
-export const ANVIL_DEV_ACCOUNTS: readonly DevAccount[] = [
+export const ANVIL_DEV_ACCOUNTS = [
   { address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', privateKey: '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' },
   { address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', privateKey: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' },
   { address: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', privateKey: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a' },
@@ -22,7 +22,7 @@ export const ANVIL_DEV_ACCOUNTS: readonly DevAccount[] = [
   { address: '0x14dC79964da2C08b23698B3D3cc7Ca32193d9955', privateKey: '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356' },
   { address: '0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f', privateKey: '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97' },
   { address: '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720', privateKey: '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6' },
-]
+] as const satisfies readonly DevAccount[]
 
 export interface StartAnvilParameters {
   /** Port on 127.0.0.1; 0 (the default) lets anvil pick a free one. */
@@ -43,8 +43,8 @@ export interface Anvil {
   rpcUrl: string
   /** viem's anvil chain with this id and RPC URL. */
   chain: Chain
-  /** The funded dev accounts, {@link ANVIL_DEV_ACCOUNTS}. */
-  accounts: readonly DevAccount[]
+  /** The funded dev accounts, {@link ANVIL_DEV_ACCOUNTS} (a tuple, so `const [deployer, user] = accounts` is typed). */
+  accounts: typeof ANVIL_DEV_ACCOUNTS
   /** Stops anvil (which writes `stateFile`, if set) and waits until it has exited. */
   stop(): Promise<void>
 }
