@@ -308,6 +308,14 @@ describe('withdrawals', () => {
     await expectRevert(alice.escrow.write.requestWithdrawal([1_000_001n]), 'InsufficientBalance', [alice.address, 1_000_000n, 1_000_001n])
   })
 
+  it('refuses a request that does not fit its uint128 slot', async () => {
+    const [alice] = chain.users
+    const huge = 2n ** 128n
+    await deposited(chain, alice, huge)
+    await expectRevert(alice.escrow.write.requestWithdrawal([huge]), 'SafeCastOverflowedUintDowncast', [128, huge])
+    await mined(chain, alice.escrow.write.requestWithdrawal([huge - 1n]))
+  })
+
   it('pays nothing before maturity and the full request at maturity', async () => {
     const [alice] = chain.users
     await deposited(chain, alice, 5_000_000n)
