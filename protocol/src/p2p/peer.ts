@@ -5,8 +5,8 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import { KEEP_ALIVE, type PrivateKey } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
+import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_OFFER_BYTES } from './constants.ts'
 
@@ -56,19 +56,38 @@ export async function createPeer({ privateKey, listen, announce }: CreatePeerPar
 }
 
 /**
+ * A peer's full address (`…/p2p/<peer id>`) as a multiaddr and the peer id it names.
+ * Throws a `TypeError` that says what is wrong with it.
+ * @example
+ * parsePeerAddress('/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…').peerId.toString() // '12D3KooW…'
+ */
+export function parsePeerAddress(address: string): { multiaddr: Multiaddr; peerId: PeerId } {
+  let ma: Multiaddr
+  try {
+    ma = multiaddr(address)
+  } catch (cause) {
+    throw new TypeError(`${address} is not a multiaddr`, { cause })
+  }
+  const id = ma.getComponents().findLast((component) => component.name === 'p2p')?.value
+  if (!id) throw new TypeError(`${address} must end in /p2p/<peer id>`)
+  try {
+    return { multiaddr: ma, peerId: peerIdFromString(id) }
+  } catch (cause) {
+    throw new TypeError(`${address} names an invalid peer id`, { cause })
+  }
+}
+
+/**
  * Dials `addresses` (each must end in `/p2p/<peer id>`) and tags them keep-alive, so the
  * connection manager redials them with backoff whenever the connection drops.
  */
 export async function keepConnected(peer: MarketPeer, addresses: string[]): Promise<void> {
   await Promise.all(
     addresses.map(async (address) => {
-      const ma = multiaddr(address)
-      const id = ma.getComponents().findLast((component) => component.name === 'p2p')?.value
-      if (!id) throw new Error(`bootstrap address ${address} must end in /p2p/<peer id>`)
-      const peerId = peerIdFromString(id)
+      const { multiaddr: ma, peerId } = parsePeerAddress(address)
       await peer.peerStore.merge(peerId, { multiaddrs: [ma], tags: { [KEEP_ALIVE]: { value: 1 } } })
       await peer.dial(ma).catch(() => {
-        // The reconnect queue keeps trying; a router that is not up yet is not an error.
+        // Only a connection that was up and dropped is redialed; a peer that was never reached is not.
       })
     }),
   )
