@@ -35,7 +35,7 @@ function startUntil(command: string, args: string[], match: (line: string) => bo
   let stderr = ''
   child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()))
   return new Promise((resolveLine, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} printed nothing useful:\n${lines.join('\n')}\n${stderr}`)), 20_000)
+    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} printed nothing useful:\n${lines.join('\n')}\n${stderr}`)), 120_000)
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line)
       if (match(line)) {
@@ -57,15 +57,15 @@ describe('npm start', () => {
     const completion = JSON.parse(stdout)
     expect(completion.object).toBe('chat.completion')
     expect(completion.choices[0].message.content.length).toBeGreaterThan(0)
-  })
+  }, 180_000)
 })
 
 describe('router and provider-node CLIs', () => {
   it('print help', async () => {
     const run = promisify(execFile)
     expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_ADMIN_TOKEN/)
-    expect((await run(tsx, ['provider-node/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/provider-node start --config/)
-  })
+    expect((await run(tsx, ['provider-node/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/provider-node init .*\n.*provider-node start /)
+  }, 120_000)
 
   it('reject a bad provider config naming the field', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
@@ -74,7 +74,7 @@ describe('router and provider-node CLIs', () => {
     const result = await promisify(execFile)(tsx, ['provider-node/src/main.ts', 'start', '--config', config], { cwd: root }).catch((e: { code: number; stderr: string }) => e)
     expect((result as { code: number }).code).toBe(2)
     expect((result as { stderr: string }).stderr).toMatch(/models\.0\.pricing\.inputPerMTok|models\[0\]\.pricing\.inputPerMTok/)
-  })
+  }, 120_000)
 
   it('find each other over libp2p as separate processes and serve a request', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'agora-cli-'))
@@ -96,9 +96,12 @@ describe('router and provider-node CLIs', () => {
     const created = await manage(`/accounts/${address}/keys`, { name: 'cli' })
     const { secret: key } = (await created.json()) as { secret: string }
 
+    // The node's identity first (provider-cli.test.ts covers init itself), then a config of our own.
+    const dataDir = join(dir, 'node')
+    await promisify(execFile)(tsx, ['provider-node/src/main.ts', 'init', '--data-dir', dataDir], { cwd: root })
     const config = join(dir, 'provider.json')
     await writeFile(config, JSON.stringify({ name: 'cli-node', engine: { kind: 'dev' }, models: [{ id: 'dev/cli' }] }))
-    await startUntil(tsx, ['provider-node/src/main.ts', 'start', '--config', config], (l) => l.includes('provider node started'), {
+    await startUntil(tsx, ['provider-node/src/main.ts', 'start', '--data-dir', dataDir, '--config', config], (l) => l.includes('provider node started'), {
       PROVIDER_BOOTSTRAP: multiaddrs.join(','),
       LOG_LEVEL: 'info',
     })
@@ -115,5 +118,5 @@ describe('router and provider-node CLIs', () => {
     }
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ object: 'chat.completion', model: 'dev/cli', provider: 'cli-node' })
-  })
+  }, 300_000)
 })

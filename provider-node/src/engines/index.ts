@@ -10,15 +10,15 @@ export type { Engine, EngineEvent, EngineModel, EngineRequest } from './engine.t
 
 /** Engine settings as they appear in the provider config: one row per engine kind. */
 export const EngineConfig = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('dev'),
     ttftMs: z.number().int().nonnegative().default(0),
     tokensPerSecond: z.number().nonnegative().default(0),
     embeddingDimensions: z.number().int().positive().max(8192).default(256),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('openai'),
-    baseUrl: z.url(),
+    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, including /v1' }),
     apiKey: z.string().optional(),
     timeoutMs: z.number().int().positive().default(600_000),
   }),
