@@ -14,7 +14,8 @@ let market: Marketplace
 let client: OpenAI
 
 beforeAll(async () => {
-  upstream = await startMockUpstream({ tokens: 6, models: ['llama3.1:8b', 'nomic-embed'], apiKey: 'upstream-secret' })
+  // `qwen2.5:0.5b` is on the upstream but not in the config: the node must not publish it.
+  upstream = await startMockUpstream({ tokens: 6, models: ['llama3.1:8b', 'nomic-embed', 'qwen2.5:0.5b'], apiKey: 'upstream-secret' })
   market = await startMarketplace({
     logLevel: 'error',
     providers: [
@@ -40,10 +41,21 @@ afterAll(async () => {
 const lastUpstreamBody = (path: string) => upstream.requests.findLast((r) => r.path === path)!.body
 
 describe('openai engine', () => {
-  it('publishes the configured names for the upstream models it discovered', async () => {
+  it('publishes the configured names for the upstream models it discovered, and only those', async () => {
     const models = []
     for await (const model of client.models.list()) models.push(model.id)
     expect(models.sort()).toEqual(['meta-llama/llama-3.1-8b-instruct', 'nomic-ai/nomic-embed-text'])
+  })
+
+  it('with no models configured, publishes every model the upstream lists, under its own name', async () => {
+    const node = await market.addProvider({ name: 'everything', engine: { kind: 'openai', baseUrl: upstream.url, apiKey: 'upstream-secret' } })
+    try {
+      expect(node.currentOffer()?.models.map((m) => m.id).sort()).toEqual(['llama3.1:8b', 'nomic-embed', 'qwen2.5:0.5b'])
+      const completion = await client.chat.completions.create({ model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'hi' }] })
+      expect(completion.model).toBe('qwen2.5:0.5b')
+    } finally {
+      await node.stop()
+    }
   })
 
   it('passes response_format, tools and vendor fields through to the upstream, under its own model name', async () => {
