@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { formatUsd, requestCost, usdNumber, usdPerToken } from './money.ts'
+import { formatUsd, operatorFee, requestCost, usdNumber, usdPerToken } from './money.ts'
 
 describe('requestCost', () => {
   const price = { inputPerMTok: 150_000n, outputPerMTok: 600_000n }
@@ -20,6 +20,31 @@ describe('requestCost', () => {
   it('stays exact far beyond float precision', () => {
     const huge = { inputPerMTok: 10n ** 20n + 1n, outputPerMTok: 0n }
     expect(requestCost({ promptTokens: 1_000_000, completionTokens: 0 }, huge)).toBe(10n ** 20n + 1n)
+  })
+})
+
+describe('operatorFee', () => {
+  it('takes basis points of an amount, rounded down so the fraction stays with the provider', () => {
+    expect(operatorFee(1_000_000n, 250)).toBe(25_000n)
+    expect(operatorFee(1_000_001n, 250)).toBe(25_000n)
+    expect(operatorFee(39n, 250)).toBe(0n)
+    expect(operatorFee(40n, 250)).toBe(1n)
+    expect(operatorFee(123n, 0)).toBe(0n)
+    expect(operatorFee(123n, 10_000)).toBe(123n)
+  })
+
+  it('is exact on any amount and leaves amount − fee for the provider', () => {
+    const amount = 10n ** 30n + 7n
+    const fee = operatorFee(amount, 333)
+    expect(fee).toBe((amount * 333n) / 10_000n)
+    expect(amount - fee + fee).toBe(amount)
+  })
+
+  it('refuses a fee outside 0–10000 basis points or a negative amount', () => {
+    expect(() => operatorFee(1n, -1)).toThrow(RangeError)
+    expect(() => operatorFee(1n, 10_001)).toThrow(RangeError)
+    expect(() => operatorFee(1n, 2.5)).toThrow(RangeError)
+    expect(() => operatorFee(-1n, 100)).toThrow(RangeError)
   })
 })
 

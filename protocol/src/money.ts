@@ -4,11 +4,14 @@
  *
  * Rounding rule: the cost of one request is computed once, over the sum of its parts,
  * and rounded up to the next micro-USD. Parts are never rounded separately, so a
- * fraction is never charged up twice.
+ * fraction is never charged up twice. The operator's fee on a settlement is rounded down,
+ * once per provider payout, so a fraction of a micro-USD always stays with the provider.
  */
 
 export const MICRO_USD_PER_USD = 1_000_000n
 export const TOKENS_PER_PRICE_UNIT = 1_000_000n
+/** Basis points in a whole: a fee of 10_000 bps is 100 %. */
+export const BPS_PER_WHOLE = 10_000n
 
 /** Per-model price: micro-USD per million input and output tokens. */
 export interface Pricing {
@@ -29,6 +32,19 @@ export interface TokenCounts {
 export function requestCost({ promptTokens, completionTokens }: TokenCounts, { inputPerMTok, outputPerMTok }: Pricing): bigint {
   const scaled = BigInt(promptTokens) * inputPerMTok + BigInt(completionTokens) * outputPerMTok
   return ceilDiv(scaled, TOKENS_PER_PRICE_UNIT)
+}
+
+/**
+ * The operator's fee on `amount` micro-USD at `feeBps` basis points, rounded down: a
+ * settlement credits the provider `amount − fee` and the treasury `fee`, which add up to
+ * `amount` exactly.
+ * @example
+ * operatorFee(1_000_001n, 250) // 25_000n (2.5 % of 1.000001 USD, the 0.025 micro-USD dropped)
+ */
+export function operatorFee(amount: bigint, feeBps: number): bigint {
+  if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > Number(BPS_PER_WHOLE)) throw new RangeError(`fee must be 0 to ${BPS_PER_WHOLE} basis points, got ${feeBps}`)
+  if (amount < 0n) throw new RangeError(`amount must not be negative, got ${amount}`)
+  return (amount * BigInt(feeBps)) / BPS_PER_WHOLE
 }
 
 /**
