@@ -104,6 +104,8 @@ export interface GenerationRecord {
   id: string
   model: string
   providerPeerId: string
+  /** The payout address of the offer it was served under, which settlement credits. */
+  payout?: string
   promptTokens: number
   completionTokens: number
   timeToFirstTokenMs: number | null
@@ -156,6 +158,7 @@ export async function settleHolds(db: Database, requests: SettleHoldParameters[]
       generation_id: g.id,
       model: g.model,
       provider_peer_id: g.providerPeerId,
+      payout: g.payout?.toLowerCase() ?? null,
       prompt_tokens: g.promptTokens,
       completion_tokens: g.completionTokens,
       time_to_first_token_ms: g.timeToFirstTokenMs,
@@ -167,7 +170,7 @@ export async function settleHolds(db: Database, requests: SettleHoldParameters[]
   )
   const requested = db.$with('requested', { holdId: generations.holdId }).as(sql`
     SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(hold_id uuid, charge bigint, generation_id text, model text,
-      provider_peer_id text, prompt_tokens integer, completion_tokens integer, time_to_first_token_ms integer,
+      provider_peer_id text, payout text, prompt_tokens integer, completion_tokens integer, time_to_first_token_ms integer,
       duration_ms integer, finish_reason text, status generation_status, receipt jsonb)`)
   const closed = db
     .$with('closed', { id: holds.id, accountId: holds.accountId, keyId: holds.keyId, amount: holds.amount, charged: holds.charged, shortfall: holds.shortfall })
@@ -183,9 +186,9 @@ export async function settleHolds(db: Database, requests: SettleHoldParameters[]
     WHERE accounts.id = back.account_id
     RETURNING accounts.id, accounts.balance`)
   const recorded = db.$with('recorded', { id: generations.id }).as(sql`
-    INSERT INTO ${generations} (id, account_id, key_id, hold_id, model, provider_peer_id, prompt_tokens, completion_tokens,
+    INSERT INTO ${generations} (id, account_id, key_id, hold_id, model, provider_peer_id, payout, prompt_tokens, completion_tokens,
       cost, time_to_first_token_ms, duration_ms, finish_reason, status, receipt, created_at)
-    SELECT r.generation_id, c.account_id, c.key_id, c.id, r.model, r.provider_peer_id, r.prompt_tokens, r.completion_tokens,
+    SELECT r.generation_id, c.account_id, c.key_id, c.id, r.model, r.provider_peer_id, r.payout, r.prompt_tokens, r.completion_tokens,
       c.charged, r.time_to_first_token_ms, r.duration_ms, r.finish_reason, r.status, r.receipt, ${at}::timestamptz
     FROM closed c JOIN requested r ON r.hold_id = c.id
     RETURNING id`)

@@ -1,15 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eq, sql } from 'drizzle-orm'
+import { eq, getTableName, is, sql } from 'drizzle-orm'
+import { PgTable } from 'drizzle-orm/pg-core'
 import { describe, expect, it } from 'vitest'
 import { deposit } from '../billing/ledger.ts'
 import { migrate, openDatabase } from './index.ts'
 import { ensureAccount, getAccount } from './queries/accounts.ts'
+import * as schema from './schema/index.ts'
 import { creditJournal } from './schema/index.ts'
 import { randomAddress, testDrivers, useTestDatabase } from './testing.ts'
 
-const TABLES = ['accounts', 'api_keys', 'credit_journal', 'generations', 'holds', 'key_usage_daily']
+// Every table of the schema, and every migration of the journal drizzle-kit keeps beside them.
+const TABLES = Object.values(schema)
+  .filter((value) => is(value, PgTable))
+  .map((table) => getTableName(table))
+  .sort()
+const MIGRATIONS = (JSON.parse(await readFile(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }).entries.length
 
 describe.each(await testDrivers())('migrations on %s', (driver) => {
   const test = useTestDatabase(driver)
@@ -19,7 +26,7 @@ describe.each(await testDrivers())('migrations on %s', (driver) => {
     expect(rows(tables).map((row) => row.table_name)).toEqual(TABLES)
     await migrate(test.db)
     const applied = await test.db.execute(sql`SELECT count(*)::integer AS count FROM drizzle.__drizzle_migrations`)
-    expect(rows(applied)[0]?.count).toBe(2)
+    expect(rows(applied)[0]?.count).toBe(MIGRATIONS)
   })
 
   it('make the credit journal append-only', async () => {

@@ -310,6 +310,7 @@ class Bill {
         id: generationId,
         model: attempt.model,
         providerPeerId: attempt.candidate.offer.peerId,
+        payout: offer.payout,
         timeToFirstTokenMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - startedAt,
         durationMs: Date.now() - startedAt,
         finishReason,

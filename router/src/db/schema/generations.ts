@@ -1,7 +1,9 @@
-import { bigint, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { bigint, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { accounts } from './accounts.ts'
 import { apiKeys } from './api-keys.ts'
 import { holds } from './holds.ts'
+import { settlementBatches } from './settlement-batches.ts'
 
 export const generationStatus = pgEnum('generation_status', ['completed', 'failed', 'cancelled'])
 export type GenerationStatus = (typeof generationStatus.enumValues)[number]
@@ -23,6 +25,8 @@ export const generations = pgTable(
       .references(() => holds.id),
     model: text('model').notNull(),
     providerPeerId: text('provider_peer_id').notNull(),
+    /** Lower-case payout address of the offer the request was served under: settlement credits it. */
+    payout: text('payout'),
     promptTokens: integer('prompt_tokens').notNull(),
     completionTokens: integer('completion_tokens').notNull(),
     /** Micro-USD charged. */
@@ -31,10 +35,10 @@ export const generations = pgTable(
     durationMs: integer('duration_ms').notNull(),
     finishReason: text('finish_reason'),
     status: generationStatus('status').notNull(),
-    /** The provider's signed receipt, once the receipts issue lands. */
+    /** The provider's signed receipt (`SignedReceipt` as JSON), when it sent a valid one. */
     receipt: jsonb('receipt'),
-    /** The on-chain settlement batch that paid the provider, once settlement lands. */
-    settlementBatchId: text('settlement_batch_id'),
+    /** The on-chain settlement batch that debits it and pays the provider; null until one takes it. */
+    settlementBatchId: bigint('settlement_batch_id', { mode: 'bigint' }).references(() => settlementBatches.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -42,6 +46,10 @@ export const generations = pgTable(
     index('generations_key_created_idx').on(t.keyId, t.createdAt),
     // What a provider served, for its operator's console page.
     index('generations_provider_idx').on(t.providerPeerId),
+    // What the settler takes next, oldest first, and the generations of one batch for proofs.
+    index('generations_unsettled_idx').on(t.createdAt, t.id).where(sql`${t.settlementBatchId} IS NULL AND ${t.cost} > 0`),
+    index('generations_settlement_batch_idx').on(t.settlementBatchId),
+    check('generations_payout_lower_hex', sql`${t.payout} ~ '^0x[0-9a-f]{40}$'`),
   ],
 )
 

@@ -38,7 +38,7 @@ export function accountRoutes({ db }: { db: Database }): Hono {
           total_cost_micro_usd: generation.cost.toString(),
           latency: generation.timeToFirstTokenMs,
           generation_time: generation.durationMs,
-          settlement_batch_id: generation.settlementBatchId,
+          settlement_batch_id: generation.settlementBatchId?.toString() ?? null,
         },
       })
     })
