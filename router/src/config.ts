@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '@agora/protocol'
+import { ChainConfig } from './chain/config.ts'
 import { RoutingConfig } from './routing/config.ts'
 
 const list = z
@@ -47,6 +48,8 @@ export const RouterConfig = z.object({
    */
   billing: z.enum(['on', 'off']).default('on'),
   routing: RoutingConfig.prefault({}),
+  /** The escrow on chain: deposits become credits, usage settles to providers. Off when absent. */
+  chain: ChainConfig.optional(),
   requestTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
@@ -72,6 +75,19 @@ const RouterEnv = z.object({
   ROUTER_SESSION_TTL_MS: z.string().optional(),
   ROUTER_CONSOLE_DIR: z.string().optional(),
   ROUTER_REQUEST_TIMEOUT_MS: z.string().optional(),
+  ROUTER_CHAIN_RPC_URL: z.string().optional(),
+  ROUTER_CHAIN_ID: z.string().optional(),
+  ROUTER_ESCROW_ADDRESS: z.string().optional(),
+  ROUTER_TOKEN_ADDRESS: z.string().optional(),
+  ROUTER_ESCROW_DEPLOYMENT_BLOCK: z.string().optional(),
+  ROUTER_CHAIN_CONFIRMATIONS: z.string().optional(),
+  ROUTER_OPERATOR_KEY: z.string().optional(),
+  ROUTER_OPERATOR_KEY_FILE: z.string().optional(),
+  ROUTER_CHAIN_POLL_INTERVAL_MS: z.string().optional(),
+  ROUTER_CHAIN_MAX_BLOCK_RANGE: z.string().optional(),
+  ROUTER_SETTLEMENT_INTERVAL_MS: z.string().optional(),
+  ROUTER_SETTLEMENT_THRESHOLD: z.string().optional(),
+  ROUTER_OPERATOR_FEE_BPS: z.string().optional(),
   LOG_LEVEL: z.string().optional(),
 })
 
@@ -100,6 +116,24 @@ export function routerConfigFromEnv(env: Record<string, string | undefined>): Ro
     sessionTtlMs: e.ROUTER_SESSION_TTL_MS,
     consoleDir: e.ROUTER_CONSOLE_DIR || undefined,
     requestTimeoutMs: e.ROUTER_REQUEST_TIMEOUT_MS,
+    // Chain features are on when an RPC URL is set; the rest is then checked by ChainConfig.
+    chain: e.ROUTER_CHAIN_RPC_URL
+      ? {
+          rpcUrl: e.ROUTER_CHAIN_RPC_URL,
+          chainId: e.ROUTER_CHAIN_ID,
+          escrow: e.ROUTER_ESCROW_ADDRESS,
+          token: e.ROUTER_TOKEN_ADDRESS,
+          deploymentBlock: e.ROUTER_ESCROW_DEPLOYMENT_BLOCK,
+          confirmations: e.ROUTER_CHAIN_CONFIRMATIONS,
+          operatorKey: e.ROUTER_OPERATOR_KEY || undefined,
+          operatorKeyFile: e.ROUTER_OPERATOR_KEY_FILE || undefined,
+          pollIntervalMs: e.ROUTER_CHAIN_POLL_INTERVAL_MS,
+          maxBlockRange: e.ROUTER_CHAIN_MAX_BLOCK_RANGE,
+          settlementIntervalMs: e.ROUTER_SETTLEMENT_INTERVAL_MS,
+          settlementThreshold: e.ROUTER_SETTLEMENT_THRESHOLD,
+          operatorFeeBps: e.ROUTER_OPERATOR_FEE_BPS,
+        }
+      : undefined,
     logLevel: e.LOG_LEVEL,
   })
 }

@@ -20,6 +20,21 @@ Configuration comes from the environment:
   ROUTER_REAP_INTERVAL_MS    how often expired holds are released (default 10000)
   ROUTER_BILLING             on (default) or off: off checks keys but holds, charges and records nothing
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)
+
+The escrow on chain (docs/chain.md); off unless ROUTER_CHAIN_RPC_URL is set:
+  ROUTER_CHAIN_RPC_URL            JSON-RPC URL of the chain
+  ROUTER_CHAIN_ID                 the chain's id, checked against the RPC
+  ROUTER_ESCROW_ADDRESS           the CreditEscrow contract
+  ROUTER_TOKEN_ADDRESS            its stablecoin, checked against the escrow
+  ROUTER_ESCROW_DEPLOYMENT_BLOCK  the block the escrow was deployed in: where reading starts
+  ROUTER_CHAIN_CONFIRMATIONS      blocks an event or a settlement needs, its own included (default 12)
+  ROUTER_OPERATOR_KEY             the operator's private key, which signs settlements
+  ROUTER_OPERATOR_KEY_FILE        or a file holding it (without either: deposits only, no settlement)
+  ROUTER_CHAIN_POLL_INTERVAL_MS   how often the chain is read (default 5000)
+  ROUTER_CHAIN_MAX_BLOCK_RANGE    most blocks per eth_getLogs (default 1000)
+  ROUTER_SETTLEMENT_INTERVAL_MS   settle once the oldest unsettled charge is this old (default 3600000)
+  ROUTER_SETTLEMENT_THRESHOLD     or once unsettled charges reach this many micro-USD (default 100000000)
+  ROUTER_OPERATOR_FEE_BPS         the operator's fee in basis points, rounded down (default 0)
 `
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger } from 'pino'
@@ -7,6 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeer, type MarketPeer } from '@agora/protocol'
 import type { RouterConfig } from './config.ts'
 import { BillingGateway } from './billing/gateway.ts'
+import { startEscrowLink, type EscrowLink } from './chain/index.ts'
 import { KeyRateLimiter } from './billing/rate-limit.ts'
 import { migrate, openDatabase, type OpenedDatabase } from './db/index.ts'
 import { createApp } from './http/app.ts'
@@ -36,6 +38,8 @@ export interface Router {
   readonly receipts: ReceiptVerifier
   readonly database: OpenedDatabase
   readonly billing: BillingGateway
+  /** The escrow watcher and settler, when a chain is configured. */
+  readonly chain: EscrowLink | undefined
   stop(): Promise<void>
 }
 
@@ -58,6 +62,13 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined
   redis?.on('error', (error: Error) => log.warn({ err: error.message }, 'redis unavailable: rate limits fall back to this process'))
   const billing = new BillingGateway({ db: database.db, rateLimiter: new KeyRateLimiter({ redis }), log, charging: config.billing === 'on' })
+  const chain = config.chain
+    ? await startEscrowLink({ config: config.chain, db: database.db, log: log.child({ name: 'chain' }), holder: randomUUID() }).catch(async (error: unknown) => {
+        redis?.disconnect()
+        if (!options.database) await database.close()
+        throw error
+      })
+    : undefined
 
   const privateKey = config.peerPrivateKey ? privateKeyFromProtobuf(Buffer.from(config.peerPrivateKey, 'base64')) : undefined
   const peer = await createPeer({ ...(privateKey ? { privateKey } : {}), listen: config.p2pListen, announce: config.p2pAnnounce })
@@ -116,6 +127,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     receipts,
     database,
     billing,
+    chain,
     async stop() {
       clearInterval(reaper)
       clearInterval(pinger)
@@ -123,6 +135,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
       server.closeAllConnections?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await peer.stop()
+      await chain?.stop()
       redis?.disconnect()
       if (!options.database) await database.close()
     },
