@@ -8,7 +8,7 @@ import { Catalog } from './catalog.ts'
 import { createEngine, type Engine } from './engines/index.ts'
 import { ephemeralIdentity, type NodeIdentity } from './identity.ts'
 import { ProviderMetrics } from './metrics.ts'
-import { startOpsServer, type NodeHealth } from './ops/server.ts'
+import { claimSocket, startOpsServer, type NodeHealth } from './ops/server.ts'
 import type { NodeStatus } from './ops/status.ts'
 import { createAnnouncer, type Announcer } from './p2p/announce.ts'
 import { linkRouters } from './p2p/routers.ts'
@@ -61,6 +61,8 @@ export interface StartProviderNodeOptions {
  */
 export async function startProviderNode(config: ProviderConfig, options: StartProviderNodeOptions = {}): Promise<ProviderNode> {
   const log = options.log ?? pino({ name: 'provider-node', level: config.logLevel })
+  // Before anything goes on the network: a second node with the same identity would fight the first for its routers.
+  if (options.opsSocketPath) await claimSocket(options.opsSocketPath)
   const engine = options.engine ?? (await createEngine(config, log))
   const identity = options.identity ?? (await ephemeralIdentity())
   const payout = identity.payout.kind === 'key' ? identity.payout.account.address : identity.payout.address

@@ -87,6 +87,12 @@ describe('init → start → status → SIGTERM', () => {
     const json = NodeStatus.parse(JSON.parse((await runProviderCli(['status', '--data-dir', dataDir, '--json'])).stdout))
     expect(json).toMatchObject({ name: 'cli-node', peerId, state: 'running', requests: { total: 1, succeeded: 1 }, earnings: null })
 
+    // A second node with the same identity refuses to start, before it touches the network.
+    const twin = await runProviderCli(['start', '--data-dir', dataDir])
+    expect(twin.code).toBe(2)
+    expect(twin.stderr).toContain('a provider node is already running with this data dir')
+    expect(twin.stdout).not.toContain('connected to router')
+
     // A second node on the same model, to take the requests while the first drains.
     await market.addProvider({ name: 'other', engine: { kind: 'dev' }, models: [{ id: 'dev/cli' }] })
     const streaming = await post(market, '/chat/completions', { model: 'dev/cli', stream: true, provider: { order: ['cli-node'] }, messages: [{ role: 'user', content: 'a long story' }] })

@@ -106,7 +106,7 @@ function close(server: Server): Promise<void> {
 }
 
 /** Removes a socket left by a node that died; refuses when a live node still answers on it. */
-async function claimSocket(socketPath: string): Promise<void> {
+export async function claimSocket(socketPath: string): Promise<void> {
   const alive = await new Promise<boolean>((resolve) => {
     const socket = connect(socketPath)
     socket.once('connect', () => {
