@@ -57,7 +57,7 @@ export class Capacity {
    * closed, and with the signal's reason when `signal` aborts while waiting.
    */
   acquire(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted()
+    if (signal.aborted) return Promise.reject(signal.reason)
     if (this.#closed) return Promise.reject(new BusyError('The provider is shutting down'))
     if (this.#running < this.limits.maxConcurrency) {
       this.#running++

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { chmod, unlink } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, ListenOptions } from 'node:net'
 import type { Registry } from 'prom-client'
 import type { Logger } from 'pino'
 import type { NodeStatus } from './status.ts'
@@ -64,10 +64,10 @@ export async function startOpsServer({ socketPath, port, host, status, health, r
   try {
     if (socketPath) {
       await claimSocket(socketPath)
-      servers.push(await listen(createServer(handler), socketPath))
+      servers.push(await listen(createServer(handler), { path: socketPath }))
       await chmod(socketPath, 0o600)
     }
-    if (port !== null) servers.push(await listen(createServer(handler), port, host))
+    if (port !== null) servers.push(await listen(createServer(handler), { port, host }))
   } catch (error) {
     await Promise.all(servers.map(close))
     throw error
@@ -88,10 +88,10 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
 
-function listen(server: Server, ...target: [path: string] | [port: number, host: string]): Promise<Server> {
+function listen(server: Server, target: ListenOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(...(target as [number, string]), () => {
+    server.listen(target, () => {
       server.off('error', reject)
       resolve(server)
     })

@@ -2,6 +2,9 @@ import type { PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { parsePeerAddress, type MarketPeer } from '@agora/protocol'
 
+/** One dial's limit: a router that does not answer (a dropped SYN) must not hold up the node's start. */
+const DIAL_TIMEOUT_MS = 10_000
+
 /** Peer tag that keeps router connections out of libp2p's pruning (not KEEP_ALIVE: redials are ours). */
 const ROUTER_TAG = 'agora-router'
 
@@ -83,7 +86,7 @@ export async function linkRouters({ peer, addresses, minDelayMs, maxDelayMs, log
     link.dialing = true
     link.nextDialAt = undefined
     try {
-      await peer.dial(link.multiaddr, { signal: AbortSignal.timeout(Math.max(maxDelayMs, 10_000)) })
+      await peer.dial(link.multiaddr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       onConnect(new CustomEvent('peer:connect', { detail: link.peerId }))
     } catch (error) {
       link.failures++
