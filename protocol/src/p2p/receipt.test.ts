@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { recoverAddress } from 'viem'
+import { recoverAddress, verifyTypedData } from 'viem'
 import { requestCost } from '../money.ts'
 import { encodeFrame, readFrames, ResponseFrame } from './frames.ts'
-import { Receipt, SignedReceipt, encodeReceipt, hashReceipt, signReceipt, verifyReceipt } from './receipt.ts'
+import { RECEIPT_EIP712_DOMAIN, RECEIPT_TYPES, Receipt, SignedReceipt, encodeReceipt, hashReceipt, signReceipt, verifyReceipt } from './receipt.ts'
 
 const payout = privateKeyToAccount(generatePrivateKey())
 const other = privateKeyToAccount(generatePrivateKey())
@@ -29,6 +29,27 @@ describe('usage receipts (EIP-712)', () => {
     expect(await verifyReceipt(signed, other.address)).toBe(false)
     expect(await verifyReceipt(await signReceipt({ account: other, receipt }), payout.address)).toBe(false)
     expect(await verifyReceipt({ ...signed, signature: `0x${'00'.repeat(65)}` }, payout.address)).toBe(false)
+  })
+
+  it('verify exactly when viem does, whichever key signed and whatever the recovery bit', async () => {
+    for (let i = 0; i < 20; i++) {
+      const key = privateKeyToAccount(generatePrivateKey())
+      const mine = await signReceipt({ account: key, receipt: { ...receipt, promptTokens: i } })
+      const { signature, ...fields } = mine
+      const viaViem = await verifyTypedData({
+        address: key.address,
+        domain: RECEIPT_EIP712_DOMAIN,
+        types: RECEIPT_TYPES,
+        primaryType: 'Receipt',
+        message: { ...fields, timestamp: BigInt(fields.timestamp) },
+        signature,
+      })
+      expect(viaViem).toBe(true)
+      expect(await verifyReceipt(mine, key.address)).toBe(true)
+      // The same r and s with the other recovery bit name another key.
+      const flipped = `${signature.slice(0, -2)}${signature.endsWith('1b') ? '1c' : '1b'}` as const
+      expect(await verifyReceipt({ ...mine, signature: flipped }, key.address)).toBe(false)
+    }
   })
 
   // Every field is signed: changing any one of them breaks the signature.

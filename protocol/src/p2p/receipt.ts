@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { hashTypedData, verifyTypedData, type Address, type Hex, type LocalAccount } from 'viem'
+import * as secp256k1 from 'tiny-secp256k1'
+import { hashTypedData, hexToBytes, keccak256, type Address, type Hex, type LocalAccount } from 'viem'
 import { MicroUsd, Signature } from './offer.ts'
 
 /** Tokens of one request: a `uint32` in the typed data. */
@@ -89,12 +90,24 @@ export async function signReceipt({ account, receipt }: SignReceiptParameters): 
 
 /**
  * Whether `receipt.signature` is `signer`'s EIP-712 signature over the receipt's fields.
+ * Routers check one per request, so the public key is recovered with libsecp256k1 compiled
+ * to WebAssembly (tiny-secp256k1), several times cheaper than JavaScript secp256k1; the
+ * result is the same as viem's `verifyTypedData`.
  * @example
  * if (!(await verifyReceipt(receipt, offer.payout))) reject('bad-signature')
  */
 export async function verifyReceipt(receipt: SignedReceipt, signer: Address): Promise<boolean> {
   try {
-    return await verifyTypedData({ address: signer, ...typedData(receipt), signature: receipt.signature })
+    const signature = hexToBytes(receipt.signature)
+    if (signature.length !== 65) return false
+    // v is 27 or 28 in Ethereum's serialisation, 0 or 1 in some others.
+    const v = signature[64]!
+    const recoveryId = v >= 27 ? v - 27 : v
+    if (recoveryId !== 0 && recoveryId !== 1) return false
+    const publicKey = secp256k1.recover(hexToBytes(hashReceipt(receipt)), signature.subarray(0, 64), recoveryId, false)
+    if (!publicKey) return false
+    const address = keccak256(publicKey.subarray(1)).slice(-40)
+    return address === signer.slice(2).toLowerCase()
   } catch {
     return false
   }
