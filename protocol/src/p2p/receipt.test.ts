@@ -47,7 +47,7 @@ describe('usage receipts (EIP-712)', () => {
       expect(viaViem).toBe(true)
       expect(await verifyReceipt(mine, key.address)).toBe(true)
       // The same r and s with the other recovery bit name another key.
-      const flipped = `${signature.slice(0, -2)}${signature.endsWith('1b') ? '1c' : '1b'}` as const
+      const flipped: `0x${string}` = `0x${signature.slice(2, -2)}${signature.endsWith("1b") ? "1c" : "1b"}`
       expect(await verifyReceipt({ ...mine, signature: flipped }, key.address)).toBe(false)
     }
   })
