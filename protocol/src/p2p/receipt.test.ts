@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { recoverAddress, verifyTypedData } from 'viem'
+import { hashTypedData, recoverAddress, verifyTypedData } from 'viem'
 import { requestCost } from '../money.ts'
 import { encodeFrame, readFrames, ResponseFrame } from './frames.ts'
 import { RECEIPT_EIP712_DOMAIN, RECEIPT_TYPES, Receipt, SignedReceipt, encodeReceipt, hashReceipt, signReceipt, verifyReceipt } from './receipt.ts'
@@ -47,7 +47,7 @@ describe('usage receipts (EIP-712)', () => {
       expect(viaViem).toBe(true)
       expect(await verifyReceipt(mine, key.address)).toBe(true)
       // The same r and s with the other recovery bit name another key.
-      const flipped: `0x${string}` = `0x${signature.slice(2, -2)}${signature.endsWith("1b") ? "1c" : "1b"}`
+      const flipped: `0x${string}` = `0x${signature.slice(2, -2)}${signature.endsWith('1b') ? '1c' : '1b'}`
       expect(await verifyReceipt({ ...mine, signature: flipped }, key.address)).toBe(false)
     }
   })
@@ -79,6 +79,20 @@ describe('usage receipts (EIP-712)', () => {
     expect(await recoverAddress({ hash: digest, signature: signed.signature })).toBe(payout.address)
     // The signature is not part of the leaf: one receipt has one hash.
     expect(hashReceipt(receipt)).toBe(digest)
+  })
+
+  it('hash exactly as viem hashes the typed data, at the edges of every field too', () => {
+    const edges: Receipt[] = [
+      receipt,
+      { ...receipt, promptTokens: 0, completionTokens: 0, inputPerMTok: 0n, outputPerMTok: 0n, cost: 0n, timestamp: 1 },
+      { ...receipt, promptTokens: 2 ** 32 - 1, completionTokens: 2 ** 32 - 1, inputPerMTok: 2n ** 255n, cost: 2n ** 256n - 1n, timestamp: Number.MAX_SAFE_INTEGER },
+      { ...receipt, generationId: 'gén-ünïcode-✓', model: 'x'.repeat(256) },
+    ]
+    for (const edge of edges) {
+      const { generationId, routerPeerId, providerPeerId, model, promptTokens, completionTokens, inputPerMTok, outputPerMTok, cost, timestamp } = edge
+      const message = { generationId, routerPeerId, providerPeerId, model, promptTokens, completionTokens, inputPerMTok, outputPerMTok, cost, timestamp: BigInt(timestamp) }
+      expect(hashReceipt(edge)).toBe(hashTypedData({ domain: RECEIPT_EIP712_DOMAIN, types: RECEIPT_TYPES, primaryType: 'Receipt', message }))
+    }
   })
 
   it('round-trip through JSON exactly, bigints as decimal strings', () => {
