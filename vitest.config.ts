@@ -2,11 +2,16 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/.scratch/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Suites start real libp2p nodes and servers; two at a time suits a 2-core machine.
     maxWorkers: 2,
+    projects: [
+      // Everything in Node: units, integration suites, the console's end-to-end tests in chromium.
+      { extends: true, test: { name: 'node', include: ['**/*.test.ts'] } },
+      // The console's components in jsdom, compiled by Solid's JSX transform.
+      './console/vitest.config.ts',
+    ],
   },
 })
