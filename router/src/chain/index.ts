@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { createPublicClient, defineChain, getAddress, http, type Address, type Chain, type Hex, type PublicClient, type Transport } from 'viem'
 import { creditEscrowAbi, createChainClients } from '@agora/contracts'
 import type { Database } from '../db/index.ts'
+import { batchOfAnotherEscrow } from '../db/queries/settlements.ts'
 import type { ChainConfig } from './config.ts'
 import { Settler } from './settlement.ts'
 import { EscrowWatcher } from './watcher.ts'
@@ -63,6 +64,8 @@ export async function startEscrowLink({ config, db, log, holder }: StartEscrowLi
     throw new ChainConfigError(`no CreditEscrow at ${config.escrow} on chain ${config.chainId}`, { cause: error })
   })
   if (getAddress(escrowToken) !== config.token) throw new ChainConfigError(`the escrow at ${config.escrow} holds ${escrowToken}, not the configured token ${config.token}`)
+  const foreign = await batchOfAnotherEscrow(db, { chainId: config.chainId, escrow: config.escrow })
+  if (foreign) throw new ChainConfigError(`this ledger settled batch ${foreign.id} to escrow ${foreign.escrow} on chain ${foreign.chainId}: a ledger follows one escrow, give it a fresh database for ${config.escrow}`)
 
   let settler: Settler | undefined
   if (clients) {

@@ -54,7 +54,8 @@ describe('settlement tree', async () => {
 
   it("gives every generation a proof that viem's few lines and OpenZeppelin both check against the root", () => {
     for (const leaf of leaves) {
-      const { proof, leafHash } = tree.proof(leaf.generationId)!
+      const { proof, leafHash, leaf: stored } = tree.proof(leaf.generationId)!
+      expect(stored).toEqual(leaf)
       expect(verifyWithViem(leaf, proof, tree.root)).toBe(true)
       expect(StandardMerkleTree.verify(tree.root, [...LEAF_ENCODING], [leaf.generationId, leaf.account, leaf.payout, leaf.cost.toString(), leaf.receiptHash], proof)).toBe(true)
       expect(leafHash).toMatch(/^0x[0-9a-f]{64}$/)
@@ -72,7 +73,7 @@ describe('settlement tree', async () => {
   it('has no proof for a generation it does not hold, and a one-leaf tree is its leaf', () => {
     expect(tree.proof('gen-unknown')).toBeUndefined()
     const single = new SettlementTree([leaves[1]!])
-    expect(single.proof('gen-unsigned')).toEqual({ leafHash: single.root, proof: [] })
+    expect(single.proof('gen-unsigned')).toEqual({ leaf: leaves[1], leafHash: single.root, proof: [] })
     expect(() => new SettlementTree([])).toThrow(RangeError)
   })
 })

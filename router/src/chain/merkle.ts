@@ -82,10 +82,11 @@ export class SettlementTree {
    * @example
    * const { leaf, leafHash, proof } = tree.proof('gen-…')!
    */
-  proof(generationId: string): { leafHash: Hex; proof: Hex[] } | undefined {
+  proof(generationId: string): { leaf: SettlementLeaf; leafHash: Hex; proof: Hex[] } | undefined {
     const index = this.#indexById.get(generationId)
     if (index === undefined) return undefined
     const value = this.#tree.at(index)!
-    return { leafHash: this.#tree.leafHash(value) as Hex, proof: this.#tree.getProof(index) as Hex[] }
+    const [, account, payout, cost, receiptHash] = value
+    return { leaf: { generationId, account, payout, cost: BigInt(cost), receiptHash }, leafHash: this.#tree.leafHash(value) as Hex, proof: this.#tree.getProof(index) as Hex[] }
   }
 }

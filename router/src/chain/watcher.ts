@@ -88,14 +88,15 @@ export class EscrowWatcher {
   }
 
   /**
-   * Scans until the cursor reaches the newest confirmed block.
+   * Scans until the cursor reaches the newest confirmed block, whichever router applies
+   * the ranges on the way: once it returns, every confirmed event is in the ledger.
    * @example
    * await watcher.catchUp()
    */
   async catchUp(): Promise<void> {
     for (;;) {
       const result = await this.scan()
-      if (result.kind !== 'applied' || result.caughtUp) return
+      if (result.kind === 'waiting' || (result.kind === 'applied' && result.caughtUp)) return
     }
   }
 

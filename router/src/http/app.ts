@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { MarketError, RouteNotFoundError, toMarketError } from '@agora/protocol'
+import type { ChainConfig } from '../chain/config.ts'
 import type { Database } from '../db/index.ts'
 import { accountScope } from './middleware/account-scope/index.ts'
 import { apiKeyAuth } from './middleware/auth/index.ts'
@@ -7,7 +8,9 @@ import { managementAuth } from './middleware/management-auth/index.ts'
 import { accountRoutes } from './routes/v1/account.ts'
 import { inferenceRoutes } from './routes/v1/inference.ts'
 import { modelRoutes } from './routes/v1/models.ts'
+import { settlementRoutes } from './routes/v1/settlements.ts'
 import { signInRoutes } from './routes/api/auth.ts'
+import { chainRoutes } from './routes/api/chain.ts'
 import { managementRoutes } from './routes/api/management.ts'
 import { nodeRoutes } from './routes/api/nodes.ts'
 import { settingsRoutes } from './routes/api/settings.ts'
@@ -23,6 +26,8 @@ export interface AppParameters extends RelayContext {
   signIn: { origins: string[]; chainId: number; sessionTtlMs: number }
   /** The console's build directory, served at `/console`. */
   consoleDir: string
+  /** The escrow the console's wallet deposits to, withdraws from and claims from; none when off chain. */
+  chain: Pick<ChainConfig, 'chainId' | 'escrow' | 'token' | 'confirmations'> | undefined
 }
 
 /**
@@ -43,6 +48,7 @@ export function createApp(params: AppParameters): Hono {
   app.route('/v1', inferenceRoutes(params))
   app.route('/v1', modelRoutes(params))
   app.route('/v1', accountRoutes(params))
+  app.route('/v1', settlementRoutes(params))
   // Signing in needs no credentials: these routes answer before the guard below runs.
   app.route('/api/auth', signInRoutes({ db, ...params.signIn }))
   app.use('/api/*', managementAuth({ db, adminToken: params.adminToken }))
@@ -51,6 +57,7 @@ export function createApp(params: AppParameters): Hono {
   app.route('/api', settingsRoutes(params))
   app.route('/api', nodeRoutes(params))
   app.route('/api', modelRoutes(params))
+  app.route('/api', chainRoutes(params))
   app.route('/', consoleRoutes({ dir: params.consoleDir }))
   app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).toBody(), 404))
   app.onError((error, c) => {

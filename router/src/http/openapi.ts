@@ -57,7 +57,61 @@ const GENERATION: Schema = {
     total_cost_micro_usd: MICRO_USD,
     latency: NULLABLE({ type: 'integer', description: 'ms to the first token' }),
     generation_time: { type: 'integer', description: 'ms from request to last byte' },
-    settlement_batch_id: NULLABLE(STRING),
+    settlement_batch_id: NULLABLE({ type: 'string', description: 'The on-chain settlement batch that debited it: `GET /v1/settlements/{batchId}`' }),
+  },
+}
+
+const HEX32 = { type: 'string', pattern: '^0x[0-9a-f]{64}$' } as const
+const EVM_ADDRESS = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' } as const
+const BATCH_ID = { name: 'batchId', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]*$' }, description: "The escrow's batch id" }
+
+const SETTLEMENT: Schema = {
+  type: 'object',
+  properties: {
+    id: STRING,
+    status: { enum: ['pending', 'submitted', 'confirmed'], description: '`confirmed` once its transaction has the configured confirmations' },
+    chain_id: { type: 'integer' },
+    escrow: EVM_ADDRESS,
+    receipts_root: { ...HEX32, description: "Merkle root over the batch's generations, as `receiptsRootOf(batchId)` holds it on chain" },
+    debited_micro_usd: MICRO_USD,
+    credited_micro_usd: MICRO_USD,
+    fee_micro_usd: MICRO_USD,
+    fee_bps: { type: 'integer' },
+    treasury: EVM_ADDRESS,
+    generations: { type: 'integer' },
+    debits: { type: 'array', items: { type: 'object', properties: { account: EVM_ADDRESS, amount_micro_usd: MICRO_USD } } },
+    credits: { type: 'array', items: { type: 'object', properties: { payout: EVM_ADDRESS, amount_micro_usd: MICRO_USD } } },
+    tx_hash: NULLABLE(HEX32),
+    block_number: NULLABLE(STRING),
+    created_at: STRING,
+    submitted_at: NULLABLE(STRING),
+    confirmed_at: NULLABLE(STRING),
+  },
+}
+
+const SETTLEMENT_PROOF: Schema = {
+  type: 'object',
+  properties: {
+    batch_id: STRING,
+    status: { enum: ['pending', 'submitted', 'confirmed'] },
+    chain_id: { type: 'integer' },
+    escrow: EVM_ADDRESS,
+    receipts_root: HEX32,
+    tx_hash: NULLABLE(HEX32),
+    leaf_encoding: { type: 'array', items: STRING, description: 'ABI types of the leaf, OpenZeppelin standard leaf: `keccak256(keccak256(abi.encode(...)))`' },
+    leaf: {
+      type: 'object',
+      properties: {
+        generation_id: STRING,
+        account: EVM_ADDRESS,
+        payout: { ...EVM_ADDRESS, description: "The provider's payout address (the treasury when none was known)" },
+        cost_micro_usd: MICRO_USD,
+        receipt_hash: { ...HEX32, description: "EIP-712 digest of the provider's signed receipt; zero when it signed none" },
+      },
+    },
+    leaf_hash: HEX32,
+    proof: { type: 'array', items: HEX32, description: 'Sibling hashes from the leaf to the root; each step hashes the sorted pair' },
+    receipt: NULLABLE({ type: 'object', description: "The provider's signed receipt (EIP-712 'Agora Usage Receipt' v1), amounts as decimal strings" }),
   },
 }
 
@@ -444,6 +498,22 @@ export function openApiDocument(): Schema {
           security: [{ bearer: [] }],
           parameters: [{ name: 'id', in: 'query', required: true, schema: { type: 'string' }, description: 'The `x-generation-id` of a response' }],
           responses: { '200': jsonResponse('The generation', { type: 'object', properties: { data: GENERATION } }), ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/settlements/{batchId}': {
+        get: {
+          summary: 'An on-chain settlement batch: its Merkle root, totals, debits and credits, transaction and status',
+          security: [{ bearer: [] }],
+          parameters: [BATCH_ID],
+          responses: { '200': jsonResponse('The batch', { type: 'object', properties: { data: SETTLEMENT } }), ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/settlements/{batchId}/proof': {
+        get: {
+          summary: "The Merkle proof of one of the calling account's generations in a batch, with its leaf and signed receipt, to check against `receiptsRootOf(batchId)` on chain",
+          security: [{ bearer: [] }],
+          parameters: [BATCH_ID, { name: 'generation', in: 'query', required: true, schema: { type: 'string' }, description: 'A generation id (`x-generation-id`)' }],
+          responses: { '200': jsonResponse('The proof', { type: 'object', properties: { data: SETTLEMENT_PROOF } }), ...errors(400, 401, 404) },
         },
       },
       '/v1/key': {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne, sql, TransactionRollbackError } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne, or, sql, TransactionRollbackError } from 'drizzle-orm'
 import type { Database } from '../index.ts'
 import { accounts, generations, settlementBatches, withdrawalRequests, type NewSettlementBatch, type SettlementBatch } from '../schema/index.ts'
 
@@ -92,6 +92,21 @@ export async function openBatch(db: Database, chainId: number): Promise<Settleme
     .select()
     .from(settlementBatches)
     .where(and(eq(settlementBatches.chainId, chainId), ne(settlementBatches.status, 'confirmed')))
+  return batch
+}
+
+/**
+ * A batch settled to another escrow than this one, if the ledger has any: batch ids are the
+ * escrow's, so a ledger follows one escrow.
+ * @example
+ * const foreign = await batchOfAnotherEscrow(db, { chainId, escrow })
+ */
+export async function batchOfAnotherEscrow(db: Database, { chainId, escrow }: { chainId: number; escrow: string }): Promise<Pick<SettlementBatch, 'id' | 'chainId' | 'escrow'> | undefined> {
+  const [batch] = await db
+    .select({ id: settlementBatches.id, chainId: settlementBatches.chainId, escrow: settlementBatches.escrow })
+    .from(settlementBatches)
+    .where(or(ne(settlementBatches.chainId, chainId), ne(settlementBatches.escrow, escrow.toLowerCase())))
+    .limit(1)
   return batch
 }
 
