@@ -2,10 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { hostname, homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { getAddress, isAddress } from 'viem'
 import { ConfigError, PROVIDER_ENV, loadProviderConfig } from './config.ts'
 import { IdentityError, dataDirPaths, loadIdentity } from './identity.ts'
 import { INIT_ENGINES, runInit, type InitEngine } from './cli/init.ts'
 import { runStatus } from './cli/status.ts'
+import { runEarnings } from './cli/earnings.ts'
+import { runClaim } from './cli/claim.ts'
+import { EscrowError, EscrowLocation } from './cli/escrow.ts'
 import { startProviderNode } from './node.ts'
 import { NodeRunningError } from './ops/server.ts'
 
@@ -23,6 +27,8 @@ Usage:
   provider-node init     create the node's identity and a commented config
   provider-node start    run the node
   provider-node status   what the running node announces, its routers, requests, tokens
+  provider-node earnings what the escrow holds for the payout address, settled and not claimed
+  provider-node claim    pay those earnings out to the payout address
   provider-node <command> --help
 
 From zero: provider-node init --router <router multiaddr> --base-url http://127.0.0.1:8000/v1,
@@ -84,7 +90,41 @@ ${DATA_DIR_HELP}
   --json             the status as JSON
   -h, --help         this text
 `,
+  earnings: `provider-node earnings: what the escrow holds for the payout address
+
+Usage: provider-node earnings --rpc-url <url> --escrow <0x…> [options]
+
+Reads earningsOf(payout) from the escrow: the provider's share of the usage the router has
+settled on chain, not claimed yet. In micro-USD (token units of the 6-decimal stablecoin).
+
+Options:
+${DATA_DIR_HELP}
+  --rpc-url <url>    the chain's JSON-RPC URL (default: $PROVIDER_CHAIN_RPC_URL)
+  --escrow <0x…>     the CreditEscrow's address (default: $PROVIDER_ESCROW_ADDRESS)
+  --address <0x…>    ask about this payout address instead of the data dir's
+  --json             the earnings as JSON
+  -h, --help         this text
+`,
+  claim: `provider-node claim: pay the earnings out to the payout address
+
+Usage: provider-node claim --rpc-url <url> --escrow <0x…> [--data-dir <dir>]
+
+Sends claim() to the escrow, signed with the payout key in the data dir (payout.key), and
+waits for it: the escrow transfers all the payout address's earnings to it. The payout
+address pays the gas, so it needs a little of the chain's native currency. With an
+external payout address (its key in a wallet) call claim() from that wallet instead.
+Exit status 0 when claimed or nothing was due, 1 when the claim failed.
+
+Options:
+${DATA_DIR_HELP}
+  --rpc-url <url>    the chain's JSON-RPC URL (default: $PROVIDER_CHAIN_RPC_URL)
+  --escrow <0x…>     the CreditEscrow's address (default: $PROVIDER_ESCROW_ADDRESS)
+  -h, --help         this text
+`,
 } as const
+
+/** The options of the commands that talk to the escrow. */
+const ESCROW_OPTIONS = { 'data-dir': { type: 'string' }, 'rpc-url': { type: 'string' }, escrow: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const
 
 const [command, ...rest] = process.argv.slice(2)
 
@@ -93,10 +133,16 @@ try {
   else if (command === 'init') await init(rest)
   else if (command === 'start') await start(rest)
   else if (command === 'status') await status(rest)
+  else if (command === 'earnings') await earnings(rest)
+  else if (command === 'claim') await claim(rest)
   else usageError(`unknown command '${command}'`, HELP.main)
 } catch (error) {
   if (error instanceof ConfigError) fail(`invalid config:\n${error.message}`)
   if (error instanceof IdentityError || error instanceof NodeRunningError) fail(error.message)
+  if (error instanceof EscrowError) {
+    process.stderr.write(`provider-node: ${error.message}\n`)
+    process.exit(1)
+  }
   if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) usageError(error.message, HELP[command as keyof typeof HELP] ?? HELP.main)
   throw error
 }
@@ -193,6 +239,30 @@ async function status(args: string[]): Promise<void> {
   const report = await runStatus({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, json: values.json ?? false })
   process.stdout.write(report.output)
   if (!report.running) process.exitCode = 3
+}
+
+/** `--rpc-url` and `--escrow`, else their environment variables, checked. */
+function escrowLocation(values: { 'rpc-url'?: string | undefined; escrow?: string | undefined }, help: string): EscrowLocation {
+  const parsed = EscrowLocation.safeParse({ rpcUrl: values['rpc-url'] ?? (env.PROVIDER_CHAIN_RPC_URL?.trim() || undefined), escrow: values.escrow ?? (env.PROVIDER_ESCROW_ADDRESS?.trim() || undefined) })
+  if (!parsed.success) usageError(parsed.error.issues.map((issue) => issue.message).join('\n'), help)
+  return parsed.data
+}
+
+async function earnings(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...ESCROW_OPTIONS, address: { type: 'string' }, json: { type: 'boolean' } } })
+  if (values.help) return void process.stdout.write(HELP.earnings)
+  const location = escrowLocation(values, HELP.earnings)
+  if (values.address !== undefined && !isAddress(values.address)) usageError(`--address ${values.address} is not an EVM address`, HELP.earnings)
+  const report = await runEarnings({ ...location, dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, json: values.json ?? false, ...(values.address ? { address: getAddress(values.address) } : {}) })
+  process.stdout.write(report.output)
+}
+
+async function claim(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: ESCROW_OPTIONS })
+  if (values.help) return void process.stdout.write(HELP.claim)
+  const location = escrowLocation(values, HELP.claim)
+  const report = await runClaim({ ...location, dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR })
+  process.stdout.write(report.output)
 }
 
 function fail(message: string): never {
