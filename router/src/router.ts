@@ -97,6 +97,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     adminToken: config.adminToken,
     signIn: { origins: config.signInOrigins, chainId: config.signInChainId, sessionTtlMs: config.sessionTtlMs },
     consoleDir: config.consoleDir,
+    chain: config.chain,
     requestTimeoutMs: config.requestTimeoutMs,
     holdGraceMs: config.holdGraceMs,
   })

@@ -32,6 +32,7 @@ beforeAll(async () => {
     adminToken: 'admin-token-for-tests',
     signIn: { origins: [], chainId: 31337, sessionTtlMs: 60_000 },
     consoleDir,
+    chain: { chainId: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', confirmations: 2 },
     requestTimeoutMs: 1_000,
     holdGraceMs: 1_000,
   })
@@ -101,5 +102,10 @@ describe('router app', () => {
     const ok = await app.request('/api/accounts/0x000000000000000000000000000000000000de0a', { headers: { authorization: 'Bearer admin-token-for-tests' } })
     expect(ok.status).toBe(200)
     expect((await ok.json()).credits.balance_micro_usd).toBe('1000000')
+  })
+
+  it('tells the console where the escrow is, and nothing secret', async () => {
+    const response = await app.request('/api/chain', { headers: { authorization: 'Bearer admin-token-for-tests' } })
+    expect(await response.json()).toEqual({ chain_id: 31337, escrow: '0x5FbDB2315678afecb367f032d93F642f64180aa3', token: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', confirmations: 2 })
   })
 })

@@ -368,6 +368,18 @@ function managementPaths(): Record<string, Schema> {
         { parameters: [ADDRESS] },
       ),
     },
+    '/api/chain': {
+      get: managed(
+        "Where the escrow is, for the console's wallet: chain id, escrow and stablecoin addresses, confirmations before a deposit is credited (404 `chain_not_configured` off chain)",
+        {
+          '200': jsonResponse('The escrow', {
+            type: 'object',
+            properties: { chain_id: { type: 'integer' }, escrow: STRING, token: STRING, confirmations: { type: 'integer' } },
+            required: ['chain_id', 'escrow', 'token', 'confirmations'],
+          }),
+        },
+      ),
+    },
     '/api/models': {
       get: managed('The catalog of `GET /v1/models`, for the console', { '200': jsonResponse('The catalog', { $ref: '#/components/schemas/ModelList' }) }),
     },

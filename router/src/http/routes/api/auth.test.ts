@@ -48,6 +48,7 @@ describe.each(await testDrivers())('wallet sign-in and sessions on %s', (driver)
       adminToken: ADMIN,
       signIn: { origins: [], chainId: CHAIN_ID, sessionTtlMs: 3_600_000 },
       consoleDir: '/nonexistent',
+      chain: undefined,
       requestTimeoutMs: 1_000,
       holdGraceMs: 1_000,
     })
@@ -247,5 +248,8 @@ describe.each(await testDrivers())('wallet sign-in and sessions on %s', (driver)
     expect((await app.request(`${base}/generations?key_id=not-a-key`, asSession(cookie))).status).toBe(400)
     expect((await app.request(`${base}/keys/not-a-key`, asSession(cookie, { method: 'DELETE' }))).status).toBe(404)
     expect((await app.request('/api/models', asSession(cookie))).status).toBe(200)
+    const offChain = await app.request('/api/chain', asSession(cookie))
+    expect(offChain.status).toBe(404)
+    expect((await offChain.json()).error.code).toBe('chain_not_configured')
   })
 })
