@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '**/.scratch/**'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous: suites start real routers, provider nodes, anvil and chromium, which on a busy
+    // 2-core machine can take tens of seconds. Speed is measured in bench/, never here.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // Suites start real libp2p nodes and servers; two at a time suits a 2-core machine.
     maxWorkers: 2,
     projects: [
