@@ -50,7 +50,7 @@ function startUntil(command: string, args: string[], match: (line: string) => bo
 describe('npm start', () => {
   it('prints a base URL, a key and a curl line that works when pasted', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'agora-start-'))
-    const { line: curlLine, lines } = await startUntil(tsx, ['test/fixtures/start.ts', '--port', '0', '--data-dir', dataDir], (line) => line.trim().startsWith('curl '))
+    const { line: curlLine, lines } = await startUntil(tsx, ['test/fixtures/start.ts', '--port', '0', '--chain-port', '0', '--data-dir', dataDir], (line) => line.trim().startsWith('curl '))
     expect(lines.join('\n')).toMatch(/API base URL\s+http:\/\/127\.0\.0\.1:\d+\/v1/)
     expect(lines.join('\n')).toMatch(/API key\s+sk-agora-/)
     const { stdout } = await promisify(execFile)('bash', ['-c', curlLine.trim() + ' --silent --fail-with-body'])
