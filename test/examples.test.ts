@@ -33,7 +33,7 @@ afterAll(async () => {
 function run(command: string, args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   const env = { PATH: process.env.PATH ?? '', AGORA_BASE_URL: market.baseURL, AGORA_API_KEY: market.apiKey, ...extraEnv }
   return new Promise((done) => {
-    execFile(command, args, { cwd: root, env, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: root, env, timeout: 50_000 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr })
     })
   })
