@@ -22,7 +22,7 @@ describe('planBatch', () => {
       treasury: TREASURY,
       feeBps: 250,
       maxEntries: 10,
-    })!
+    }).plan!
     expect(plan.debits).toEqual([
       { account: getAddress(address(1)), amount: 1_999n },
       { account: getAddress(address(2)), amount: 3n },
@@ -46,30 +46,39 @@ describe('planBatch', () => {
       treasury: TREASURY,
       feeBps: 0,
       maxEntries: 10,
-    })!
+    }).plan!
     // The 500 does not fit after the 600, so neither does the later 100; account 2 has nothing in escrow.
     expect(plan.generations.map((g) => g.id)).toEqual(['gen-1'])
     expect(plan.debits).toEqual([{ account: getAddress(address(1)), amount: 600n }])
     expect(plan.deferred).toBe(3)
   })
 
+  it('reports the accounts whose escrowed balance falls short, not those left out of a full batch', () => {
+    const generations = [generation(1, 1, 100, 600n), generation(2, 1, 100, 500n), generation(3, 2, 100, 7n), generation(4, 3, 101, 1n)]
+    const balances = new Map([
+      [address(1), 1_000n],
+      [address(3), 5n],
+    ])
+    expect(planBatch({ generations, balances, treasury: TREASURY, feeBps: 0, maxEntries: 3 }).unfunded).toEqual([address(1), address(2)])
+  })
+
   it('credits the treasury for a generation without a known payout', () => {
-    const plan = planBatch({ generations: [generation(1, 1, null, 50n)], balances: new Map([[address(1), 50n]]), treasury: TREASURY, feeBps: 1_000, maxEntries: 10 })!
+    const plan = planBatch({ generations: [generation(1, 1, null, 50n)], balances: new Map([[address(1), 50n]]), treasury: TREASURY, feeBps: 1_000, maxEntries: 10 }).plan!
     expect(plan.credits).toEqual([{ payout: TREASURY, amount: 45n }])
     expect(plan.fee).toBe(5n)
   })
 
   it('leaves out a credit of zero (a fee of 100 %) and returns nothing when nothing fits', () => {
-    const all = planBatch({ generations: [generation(1, 1, 100, 50n)], balances: new Map([[address(1), 50n]]), treasury: TREASURY, feeBps: 10_000, maxEntries: 10 })!
+    const all = planBatch({ generations: [generation(1, 1, 100, 50n)], balances: new Map([[address(1), 50n]]), treasury: TREASURY, feeBps: 10_000, maxEntries: 10 }).plan!
     expect(all.credits).toEqual([])
     expect(all.fee).toBe(50n)
-    expect(planBatch({ generations: [generation(1, 1, 100, 50n)], balances: new Map(), treasury: TREASURY, feeBps: 0, maxEntries: 10 })).toBeUndefined()
+    expect(planBatch({ generations: [generation(1, 1, 100, 50n)], balances: new Map(), treasury: TREASURY, feeBps: 0, maxEntries: 10 })).toEqual({ plan: undefined, unfunded: [address(1)] })
   })
 
   it('stops taking new accounts and payouts at maxEntries', () => {
     const generations = [1, 2, 3, 4].map((n) => generation(n, n, 100 + n, 10n))
     const balances = new Map(generations.map((g) => [g.account, 100n]))
-    const plan = planBatch({ generations, balances, treasury: TREASURY, feeBps: 0, maxEntries: 5 })!
+    const plan = planBatch({ generations, balances, treasury: TREASURY, feeBps: 0, maxEntries: 5 }).plan!
     expect(plan.debits.length + plan.credits.length).toBeLessThanOrEqual(5)
     expect(plan.generations.map((g) => g.id)).toEqual(['gen-1', 'gen-2'])
   })
@@ -85,7 +94,7 @@ describe('planBatch', () => {
         (drawn, funds, feeBps, maxEntries) => {
           const generations = drawn.map((g, i) => generation(i, g.account, g.payout, g.cost))
           const balances = new Map(funds.map((amount, i) => [address(i + 1), amount]))
-          const plan = planBatch({ generations, balances, treasury: TREASURY, feeBps, maxEntries })
+          const { plan } = planBatch({ generations, balances, treasury: TREASURY, feeBps, maxEntries })
           if (!plan) return
           expect(plan.credited + plan.fee).toBe(plan.debited)
           expect(plan.debits.length + plan.credits.length).toBeLessThanOrEqual(maxEntries)
@@ -112,9 +121,9 @@ describe('planBatch', () => {
   it('commits to the generations in its root: another set, or another receipt, gives another root', () => {
     const balances = new Map([[address(1), 1_000n]])
     const base = { balances, treasury: TREASURY, feeBps: 0, maxEntries: 10 }
-    const one = planBatch({ ...base, generations: [generation(1, 1, 100, 5n), generation(2, 1, 100, 5n)] })!
-    const same = planBatch({ ...base, generations: [generation(2, 1, 100, 5n), generation(1, 1, 100, 5n)] })!
-    const other = planBatch({ ...base, generations: [generation(1, 1, 100, 5n), generation(3, 1, 100, 5n)] })!
+    const one = planBatch({ ...base, generations: [generation(1, 1, 100, 5n), generation(2, 1, 100, 5n)] }).plan!
+    const same = planBatch({ ...base, generations: [generation(2, 1, 100, 5n), generation(1, 1, 100, 5n)] }).plan!
+    const other = planBatch({ ...base, generations: [generation(1, 1, 100, 5n), generation(3, 1, 100, 5n)] }).plan!
     expect(same.receiptsRoot).toBe(one.receiptsRoot)
     expect(other.receiptsRoot).not.toBe(one.receiptsRoot)
     expect(one.receiptsRoot).not.toBe(zeroHash)

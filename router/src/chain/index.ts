@@ -98,7 +98,7 @@ export async function startEscrowLink({ config, db, log, holder }: StartEscrowLi
     confirmations: config.confirmations,
     maxBlockRange: config.maxBlockRange,
     log: log.child({ name: 'escrow-watcher' }),
-    onApplied: () => settler?.wake(),
+    onApplied: (events) => settler?.wake(events),
   })
   await watcher.init()
 

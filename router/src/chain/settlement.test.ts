@@ -6,12 +6,13 @@ import { concat, encodeAbiParameters, keccak256, parseAbiParameters, type Addres
 import { creditEscrowAbi } from '@agora/contracts'
 import { encodeReceipt, operatorFee, signReceipt } from '@agora/protocol'
 import { placeHold, settleHold } from '../billing/holds.ts'
+import { adjust } from '../billing/ledger.ts'
 import { migrate, openDatabase, type Database } from '../db/index.ts'
-import { findAccountByAddress } from '../db/queries/accounts.ts'
+import { ensureAccount, findAccountByAddress } from '../db/queries/accounts.ts'
 import { createKey } from '../db/queries/keys.ts'
 import { batchGenerations, getBatch } from '../db/queries/settlements.ts'
 import { generations, settlementBatches } from '../db/schema/index.ts'
-import { createThrowawayDatabase, testDrivers, useTestDatabase } from '../db/testing.ts'
+import { createThrowawayDatabase, randomAddress, testDrivers, useTestDatabase } from '../db/testing.ts'
 import { SettlementTree, settlementLeaf } from './merkle.ts'
 import { Settler, type SettlementStep } from './settlement.ts'
 import { useTestChain, TEST_THAW_SECONDS, type TestActor, type TestChain } from './testing.ts'
@@ -19,7 +20,11 @@ import { EscrowWatcher } from './watcher.ts'
 
 const log = pino({ level: 'silent' })
 
-function settlerOn(chain: TestChain, db: Database, { confirmations = 1, feeBps = 0, holder = 'router-a' }: { confirmations?: number; feeBps?: number; holder?: string } = {}): Settler {
+function settlerOn(
+  chain: TestChain,
+  db: Database,
+  { confirmations = 1, feeBps = 0, holder = 'router-a', maxGenerations }: { confirmations?: number; feeBps?: number; holder?: string; maxGenerations?: number } = {},
+): Settler {
   const config = chain.config()
   return new Settler({
     publicClient: chain.operator.publicClient,
@@ -33,15 +38,26 @@ function settlerOn(chain: TestChain, db: Database, { confirmations = 1, feeBps =
     threshold: 10n ** 15n,
     holder,
     pollIntervalMs: 20,
+    ...(maxGenerations ? { maxGenerations } : {}),
     log,
   })
 }
 
-/** Deposits on chain and lets a watcher credit the ledger. */
-async function deposited(chain: TestChain, db: Database, user: TestActor, amount: bigint): Promise<string> {
+/** Deposits on chain and lets a watcher credit the ledger (and tell `settler`, as the router's does). */
+async function deposited(chain: TestChain, db: Database, user: TestActor, amount: bigint, settler?: Settler): Promise<string> {
   await chain.deposit(user, amount)
   const config = chain.config()
-  const watcher = new EscrowWatcher({ db, client: chain.testClient, chainId: config.chainId, escrow: config.escrow, deploymentBlock: config.deploymentBlock, confirmations: 1, maxBlockRange: 10_000n, log })
+  const watcher = new EscrowWatcher({
+    db,
+    client: chain.testClient,
+    chainId: config.chainId,
+    escrow: config.escrow,
+    deploymentBlock: config.deploymentBlock,
+    confirmations: 1,
+    maxBlockRange: 10_000n,
+    log,
+    ...(settler ? { onApplied: (events) => settler.wake(events) } : {}),
+  })
   await watcher.init()
   await watcher.catchUp()
   return (await findAccountByAddress(db, user.address))!.id
@@ -243,6 +259,20 @@ describe.each(await testDrivers())('settlement on %s', (driver) => {
     expect(await batchOf(test.db, ids)).toEqual([batch.id])
   })
 
+  it('does not let older usage that no deposit backs (operator grants) hold back usage that one does', async () => {
+    const granted = await ensureAccount(test.db, randomAddress())
+    await adjust(test.db, { accountId: granted.id, amount: 1_000_000n, note: 'a grant, no tokens behind it' })
+    const unbacked = await charge(test.db, granted.id, [1, 2, 3].map(() => ({ cost: 100n, provider: chain.providers[0]! })))
+    const [alice] = chain.users as [TestActor]
+    const aliceId = (await findAccountByAddress(test.db, alice.address))!.id
+    const [backed] = await charge(test.db, aliceId, [{ cost: 250n, provider: chain.providers[0]! }])
+    // A build looks at two generations at a time here: the grant's two oldest, then past them.
+    const batch = confirmed(await settlerOn(chain, test.db, { maxGenerations: 2 }).settle())
+    expect(batch).toMatchObject({ debited: 250n, generationCount: 1 })
+    expect(await batchOf(test.db, [backed!])).toEqual([batch.id])
+    expect(await batchOf(test.db, unbacked)).toEqual([null, null, null])
+  })
+
   it('discards a batch the escrow refuses before sending (a withdrawal emptied the balance) and settles what still fits', async () => {
     const carol = chain.users[2]!
     const accountId = await deposited(chain, test.db, carol, 2_000n)
@@ -264,7 +294,7 @@ describe.each(await testDrivers())('settlement on %s', (driver) => {
     expect(await batchOf(test.db, [big!, small!])).toEqual([null, null])
 
     // A new deposit covers the older generation only: it goes, the newer one waits.
-    await chain.deposit(carol, 1_200n)
+    await deposited(chain, test.db, carol, 1_200n, settler)
     const batch = confirmed(await settler.settle())
     expect(batch).toMatchObject({ id: crashed.batch.id, debited: 1_000n })
     const rows = await test.db.select({ id: generations.id, batch: generations.settlementBatchId }).from(generations).where(inArray(generations.id, [big!, small!]))

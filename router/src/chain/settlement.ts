@@ -5,7 +5,8 @@ import type { Database } from '../db/index.ts'
 import { acquireLease, releaseLease } from '../db/queries/chain.ts'
 import { discardBatch, getBatch, insertBatch, listUnsettledGenerations, markConfirmed, markSubmitted, openBatch, unsettledSummary } from '../db/queries/settlements.ts'
 import type { SettlementBatch } from '../db/schema/index.ts'
-import { planBatch } from './batch.ts'
+import { planBatch, type BatchPlan } from './batch.ts'
+import type { EscrowEvent } from './events.ts'
 import { MAX_BATCH_ENTRIES, MAX_BATCH_GENERATIONS, MAX_DISCARDS_IN_A_ROW, SETTLE_GAS_MARGIN_PERCENT, SETTLEMENT_LEASE, SETTLEMENT_LEASE_TTL_MS } from './constants.ts'
 
 export interface SettlerParameters extends ChainClients {
@@ -23,6 +24,8 @@ export interface SettlerParameters extends ChainClients {
   holder: string
   /** How long `settle()` waits between steps. */
   pollIntervalMs: number
+  /** The most unsettled generations one build looks at; `MAX_BATCH_GENERATIONS` by default. */
+  maxGenerations?: number
   log: Logger
   now?: () => number
 }
@@ -54,8 +57,12 @@ export type SettlementStep =
 export class Settler {
   readonly #p: SettlerParameters
   readonly #now: () => number
-  /** After a build found nothing the chain could take, no new build before this (unless woken). */
-  #quietUntil = 0
+  /**
+   * Accounts (lower-case addresses) whose usage their escrowed balance did not cover, until
+   * when they are left out of batches: so that they do not hide settleable usage behind
+   * theirs. A deposit of theirs lets them back in at once.
+   */
+  readonly #unfunded = new Map<string, number>()
   /** Steps of this router run one after the other. */
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -64,9 +71,13 @@ export class Settler {
     this.#now = parameters.now ?? Date.now
   }
 
-  /** New escrow events were applied: what was not settleable may be now. */
-  wake(): void {
-    this.#quietUntil = 0
+  /**
+   * Escrow events were applied: an account that deposited may now cover its usage.
+   * @example
+   * watcher.onApplied = (events) => settler.wake(events)
+   */
+  wake(events: EscrowEvent[]): void {
+    for (const event of events) if (event.eventName === 'Deposit') this.#unfunded.delete(event.args.account.toLowerCase())
   }
 
   /**
@@ -123,24 +134,34 @@ export class Settler {
    */
   async build(): Promise<{ batch: SettlementBatch } | { reason: 'nothing-settleable' | 'paused' }> {
     const { db, publicClient, chainId, escrow, feeBps, log } = this.#p
-    const candidates = await listUnsettledGenerations(db, MAX_BATCH_GENERATIONS)
-    if (!candidates.length) return { reason: 'nothing-settleable' }
+    const now = this.#now()
+    for (const [account, until] of this.#unfunded) if (until <= now) this.#unfunded.delete(account)
     const read = <F extends 'nextBatchId' | 'treasury' | 'paused'>(functionName: F) => publicClient.readContract({ address: escrow, abi: creditEscrowAbi, functionName })
-    const [id, treasury, paused] = await Promise.all([read('nextBatchId'), read('treasury'), read('paused')])
-    if (paused) {
-      log.warn({ escrow }, 'the escrow is paused: settlement waits')
-      return { reason: 'paused' }
+    let chainState: { id: bigint; treasury: Address } | undefined
+    let plan: BatchPlan | undefined
+    // Each round that finds nothing the chain can take leaves out more unfunded accounts, so it ends.
+    while (!plan) {
+      const candidates = await listUnsettledGenerations(db, { limit: this.#p.maxGenerations ?? MAX_BATCH_GENERATIONS, excluding: [...this.#unfunded.keys()] })
+      if (!candidates.length) return { reason: 'nothing-settleable' }
+      if (!chainState) {
+        const [id, treasury, paused] = await Promise.all([read('nextBatchId'), read('treasury'), read('paused')])
+        if (paused) {
+          log.warn({ escrow }, 'the escrow is paused: settlement waits')
+          return { reason: 'paused' }
+        }
+        chainState = { id, treasury }
+      }
+      const accounts = [...new Set(candidates.map((candidate) => candidate.account))]
+      const balances = new Map(
+        await Promise.all(accounts.map(async (account) => [account, await publicClient.readContract({ address: escrow, abi: creditEscrowAbi, functionName: 'balanceOf', args: [getAddress(account)] })] as const)),
+      )
+      const planned = planBatch({ generations: candidates, balances, treasury: chainState.treasury, feeBps, maxEntries: MAX_BATCH_ENTRIES })
+      for (const account of planned.unfunded) this.#unfunded.set(account, now + this.#p.intervalMs)
+      if (planned.unfunded.length) log.info({ accounts: planned.unfunded.length }, 'usage not covered by escrowed balances waits for deposits')
+      if (!planned.plan && !planned.unfunded.length) return { reason: 'nothing-settleable' }
+      plan = planned.plan
     }
-    const accounts = [...new Set(candidates.map((candidate) => candidate.account))]
-    const balances = new Map(
-      await Promise.all(accounts.map(async (account) => [account, await publicClient.readContract({ address: escrow, abi: creditEscrowAbi, functionName: 'balanceOf', args: [getAddress(account)] })] as const)),
-    )
-    const plan = planBatch({ generations: candidates, balances, treasury, feeBps, maxEntries: MAX_BATCH_ENTRIES })
-    if (!plan) {
-      this.#quietUntil = this.#now() + this.#p.intervalMs
-      log.info({ unsettled: candidates.length }, 'no unsettled usage is covered by escrowed balances: settlement waits for deposits')
-      return { reason: 'nothing-settleable' }
-    }
+    const { id, treasury } = chainState!
     const stored = await insertBatch(
       db,
       {
@@ -253,7 +274,6 @@ export class Settler {
   }
 
   async #due(): Promise<boolean> {
-    if (this.#now() < this.#quietUntil) return false
     const { total, oldest, withdrawing } = await unsettledSummary(this.#p.db)
     if (total === 0n) return false
     // A user on the way out: settle what it spent before its thaw ends.

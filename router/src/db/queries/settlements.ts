@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne, or, sql, TransactionRollbackError } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne, notInArray, or, sql, TransactionRollbackError } from 'drizzle-orm'
 import type { Database } from '../index.ts'
 import { accounts, generations, settlementBatches, withdrawalRequests, type NewSettlementBatch, type SettlementBatch } from '../schema/index.ts'
 
@@ -15,16 +15,16 @@ export interface UnsettledGenerationRow {
 
 /**
  * Up to `limit` charged generations no batch has taken, oldest first (the partial index
- * `generations_unsettled_idx`).
+ * `generations_unsettled_idx`), leaving out the accounts at `excluding` (lower-case addresses).
  * @example
- * const candidates = await listUnsettledGenerations(db, 5_000)
+ * const candidates = await listUnsettledGenerations(db, { limit: 5_000, excluding: ['0xabc…'] })
  */
-export async function listUnsettledGenerations(db: Database, limit: number): Promise<UnsettledGenerationRow[]> {
+export async function listUnsettledGenerations(db: Database, { limit, excluding = [] }: { limit: number; excluding?: string[] }): Promise<UnsettledGenerationRow[]> {
   return db
     .select({ id: generations.id, accountId: generations.accountId, account: accounts.address, payout: generations.payout, cost: generations.cost, receipt: generations.receipt })
     .from(generations)
     .innerJoin(accounts, eq(accounts.id, generations.accountId))
-    .where(and(isNull(generations.settlementBatchId), sql`${generations.cost} > 0`))
+    .where(and(isNull(generations.settlementBatchId), sql`${generations.cost} > 0`, excluding.length ? notInArray(accounts.address, excluding) : undefined))
     .orderBy(asc(generations.createdAt), asc(generations.id))
     .limit(limit)
 }
