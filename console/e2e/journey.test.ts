@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it, expect, vi } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { pino } from 'pino'
@@ -11,35 +10,28 @@ import { initIdentity, loadIdentity, ProviderConfig, startProviderNode, type Pro
 import { startMarketplace, waitFor, type Marketplace } from '@agora/test/marketplace'
 import { ensureConsoleBuilt } from '../build.ts'
 import { usd } from '../src/format.ts'
+import { chromiumAvailable, launchConsoleBrowser, openPage, screenshot, type ConsoleBrowser } from './browser.ts'
 
 /**
- * The console in a real browser against a real local marketplace: Debian's chromium driven
- * by playwright-core, the router serving the built console, dev providers over libp2p, and a
- * wallet injected into the page (EIP-1193) that signs with an anvil dev key in this process.
+ * The console in a real browser against a real local marketplace (off chain: the operator
+ * grants credits): Debian's chromium driven by playwright-core, the router serving the built
+ * console, dev providers over libp2p, and a wallet injected into the page (EIP-1193) that
+ * signs with an anvil dev key in this process. escrow.test.ts runs the on-chain journey.
  *
  * Set AGORA_SCREENSHOTS_DIR (e.g. docs/screenshots) to save a screenshot of every page.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = process.env.AGORA_SCREENSHOTS_DIR ? resolve(process.env.AGORA_SCREENSHOTS_DIR) : undefined
 /** Anvil's first dev account: a well-known key, never a real wallet. */
 const WALLET = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
 const ADDRESS = WALLET.address.toLowerCase()
 
 vi.setConfig({ hookTimeout: 300_000, testTimeout: 120_000 })
 
-if (!existsSync(CHROMIUM)) {
-  // CI installs chromium (.ci/run); there a missing browser is a failure, not a skip.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)`)
-  console.warn(`skipping the console end-to-end tests: ${CHROMIUM} is missing`)
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
+describe.skipIf(!chromiumAvailable())('the console in chromium', () => {
   let market: Marketplace
   let walletNode: ProviderNode
-  let context: BrowserContext
+  let browser: ConsoleBrowser
   let page: Page
-  let profile: string
   let nodeDir: string
 
   beforeAll(async () => {
@@ -60,16 +52,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     )
     await waitFor(() => market.router.registry.get(walletNode.peerId) !== undefined, 'the wallet node offer')
 
-    profile = await mkdtemp(join(tmpdir(), 'agora-chromium-'))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 860 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
     // The wallet: window.ethereum in the page forwards every EIP-1193 request to this process.
-    await page.exposeFunction('__agoraWallet', async (method: string, params: unknown[]) => {
+    browser = await launchConsoleBrowser(async (method, params) => {
       switch (method) {
         case 'eth_requestAccounts':
         case 'eth_accounts':
@@ -84,33 +68,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
           throw new Error(`the test wallet does not do ${method}`)
       }
     })
-    await page.addInitScript(() => {
-      const call = (window as unknown as { __agoraWallet: (method: string, params: unknown[]) => Promise<unknown> }).__agoraWallet
-      ;(window as unknown as { ethereum: unknown }).ethereum = {
-        request: ({ method, params }: { method: string; params?: unknown[] }) => call(method, params ?? []),
-        on() {},
-        removeListener() {},
-      }
-    })
-    if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true })
+    page = browser.page
   })
 
   afterAll(async () => {
-    await context?.close()
+    await browser?.close()
     await walletNode?.stop()
     await market?.stop()
-    if (profile) await rm(profile, { recursive: true, force: true })
     if (nodeDir) await rm(nodeDir, { recursive: true, force: true })
   })
 
   const admin = (path: string, init: RequestInit = {}) =>
     fetch(`${market.router.url}/api/accounts/${ADDRESS}${path}`, { ...init, headers: { authorization: `Bearer ${market.adminToken}`, 'content-type': 'application/json' } })
 
-  async function shot(name: string, target: Page = page): Promise<void> {
-    // Let charts and fonts settle, and keep the caret out of the picture.
-    await target.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
-    if (SCREENSHOTS) await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
-  }
+  const shot = (name: string) => screenshot(page, name)
 
   /** The page is no wider than the window: only tables and the navigation scroll sideways, inside their own box. */
   async function expectFits(width: number): Promise<void> {
@@ -125,10 +96,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth), page.url()).toBeLessThanOrEqual(width)
   }
 
-  async function open(label: string, heading: string): Promise<void> {
-    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label, exact: true }).click()
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor()
-  }
+  const open = (label: string, heading: string) => openPage(page, label, heading)
 
   it('signs in with the wallet, shows the balance, makes a key, streams an answer, bills it, applies settings and logs out', async () => {
     await page.goto(`${market.router.url}/console/`)
@@ -211,11 +179,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in chromium', () => {
     await shot('models')
     await open('Credits', 'Credits')
     await page.getByText('welcome grant').waitFor()
-    await shot('credits')
+    expect(await page.getByText(/no escrow on chain/).count()).toBe(1)
     await open('Provider', 'Provider')
     await page.getByRole('heading', { name: 'wallet-node' }).waitFor()
     expect(await page.getByText(walletNode.peerId).count()).toBe(1)
-    await shot('provider')
     await open('Overview', 'Overview')
     await page.getByText('Top models').waitFor()
     await page.locator('.chart-canvas canvas').first().waitFor()

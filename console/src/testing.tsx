@@ -78,6 +78,7 @@ export function standInApi(overrides: Partial<RouterApi> = {}): RouterApi {
     nodes: vi.fn(async () => []),
     models: vi.fn(async () => []),
     endpoints: vi.fn(async () => []),
+    chain: vi.fn(async () => null),
     chat: vi.fn(async () => {
       throw new ApiError(401, 'Invalid API key.', 'invalid_api_key')
     }),

@@ -5,6 +5,7 @@ import {
   ApiKeyList,
   ApiKey,
   CreatedKey,
+  EscrowInfo,
   GenerationPage,
   Journal,
   Nonce,
@@ -45,6 +46,8 @@ export interface RouterApi {
   nodes(address: string): Promise<ProviderNode[]>
   models(): Promise<CatalogModel[]>
   endpoints(model: string): Promise<ModelEndpoint[]>
+  /** Where the escrow is, or null when the router runs without one. */
+  chain(): Promise<EscrowInfo | null>
   /** A streamed chat completion with an API key, through `/v1`. */
   chat(parameters: ChatStreamParameters): Promise<ChatStreamResult>
 }
@@ -106,6 +109,14 @@ export function createRouterApi({ baseUrl = '', fetch: fetchImpl = (...args) => 
     nodes: async (address) => (await call(ProviderNodes, `${account(address)}/nodes`)).data,
     models: async () => (await call(ModelList, '/api/models')).data,
     endpoints: async (model) => (await call(ModelEndpoints, `/api/models/${model}/endpoints`)).data.endpoints,
+    chain: async () => {
+      try {
+        return await call(EscrowInfo, '/api/chain')
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'chain_not_configured') return null
+        throw error
+      }
+    },
     chat: (parameters) => streamChat({ baseUrl, fetch: fetchImpl, ...parameters }),
   }
 }

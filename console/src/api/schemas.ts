@@ -157,3 +157,12 @@ export const ProviderNode = z.object({
 })
 export type ProviderNode = z.infer<typeof ProviderNode>
 export const ProviderNodes = z.object({ data: z.array(ProviderNode) })
+
+/** Where the router's escrow is (`GET /api/chain`). */
+export const EscrowInfo = z.object({
+  chain_id: z.number().int(),
+  escrow: z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((value) => value as `0x${string}`),
+  token: z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((value) => value as `0x${string}`),
+  confirmations: z.number().int(),
+})
+export type EscrowInfo = z.infer<typeof EscrowInfo>

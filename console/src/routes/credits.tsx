@@ -1,5 +1,6 @@
 import { createResource, createSignal, For, onMount } from 'solid-js'
 import type { JournalEntry } from '../api/schemas.ts'
+import { createEscrow, WalletEscrow } from '../components/escrow.tsx'
 import { Page, Panel, Stat, TableWrap } from '../components/page.tsx'
 import { Async, latestOf } from '../components/status.tsx'
 import { useConsole } from '../context.tsx'
@@ -18,9 +19,10 @@ export const JOURNAL_KINDS: Record<JournalEntry['kind'], string> = {
   refund: 'Refund',
 }
 
-/** The balance and every change to it. */
+/** The balance and every change to it; deposits and withdrawals when the router has an escrow on chain. */
 export function Credits() {
   const { api, address, account, refreshAccount } = useConsole()
+  const escrow = createEscrow(api, address)
   onMount(refreshAccount)
   // Ids of the first entry of each page seen, so "newer" can go back.
   const [cursors, setCursors] = createSignal<Array<number | undefined>>([undefined])
@@ -39,6 +41,24 @@ export function Credits() {
             <Stat label="Held by running requests" value={usd(a.credits.held_micro_usd)} />
           </div>
         )}
+      </Async>
+      <Async resource={escrow.info} loadingText="Looking for the router's escrow…">
+        {(info) =>
+          info ? (
+            <WalletEscrow
+              escrow={escrow}
+              onCredited={() => {
+                refreshAccount()
+                setCursors([undefined])
+                void refetch()
+              }}
+            />
+          ) : (
+            <Panel title="Deposits">
+              <p>This router has no escrow on chain: its operator grants credits.</p>
+            </Panel>
+          )
+        }
       </Async>
       <Panel title="History">
         <Async resource={journal} retry={() => void refetch()} isEmpty={(rows) => rows.length === 0} emptyText="No balance changes yet.">

@@ -77,6 +77,13 @@ describe('the credits page', () => {
     await waitFor(() => expect(journal).toHaveBeenLastCalledWith(ADDRESS, { limit: 26 }))
   })
 
+  it('leaves deposits and withdrawals out when the router has no escrow', async () => {
+    renderConsole(standInApi(), '/credits')
+    expect(await screen.findByText(/no escrow on chain: its operator grants credits/)).toBeTruthy()
+    expect(screen.queryByLabelText('Deposit (USD)')).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Request withdrawal' })).toBeNull()
+  })
+
   it('offers to try again when the router cannot be reached', async () => {
     let calls = 0
     const journal = vi.fn(async () => (calls++ === 0 ? Promise.reject(new ApiError(0, 'The router cannot be reached (Failed to fetch)', 'network_error')) : []))
@@ -140,8 +147,9 @@ describe('the provider page', () => {
     expect(screen.getByRole('rowheader', { name: 'dev/chat' }).closest('tr')!.textContent).toContain('80.0 tok/s')
   })
 
-  it('explains how a wallet becomes a provider when no node pays out to it', async () => {
+  it('explains how a wallet becomes a provider when no node pays out to it, and offers no claim off chain', async () => {
     renderConsole(standInApi(), '/provider')
     expect(await screen.findByText(/No live node pays out to this wallet/)).toBeTruthy()
+    expect(screen.queryByRole('heading', { name: 'Earnings' })).toBeNull()
   })
 })

@@ -1,6 +1,7 @@
 import { createResource, For, Show } from 'solid-js'
+import { createEscrow, PayoutEarnings } from '../components/escrow.tsx'
 import { Page, Panel, TableWrap } from '../components/page.tsx'
-import { Async } from '../components/status.tsx'
+import { Async, latestOf } from '../components/status.tsx'
 import { useConsole } from '../context.tsx'
 import { count, dateTime, ms, perMillion, shortAddress, usd } from '../format.ts'
 
@@ -8,6 +9,7 @@ import { count, dateTime, ms, perMillion, shortAddress, usd } from '../format.ts
 export function Provider() {
   const { api, address } = useConsole()
   const [nodes, { refetch }] = createResource(address, (a) => api.nodes(a))
+  const escrow = createEscrow(api, address)
   return (
     <Page
       title="Provider"
@@ -18,6 +20,9 @@ export function Provider() {
         </button>
       }
     >
+      <Show when={latestOf(escrow.info)}>
+        <PayoutEarnings escrow={escrow} />
+      </Show>
       <Async
         resource={nodes}
         retry={() => void refetch()}

@@ -19,7 +19,7 @@ describe('the usage page', () => {
     const api = standInApi({ generations: async () => [generation({ id: 'gen-2', settlement_batch_id: '7' }), generation()] })
     renderConsole(api, '/usage')
     expect(await screen.findByRole('columnheader', { name: 'Settlement' })).toBeTruthy()
-    expect(screen.getByRole('link', { name: 'Batch 7 proof' }).getAttribute('href')).toBe('/v1/settlements/7/proof?generation=gen-2')
+    expect(screen.getByRole('link', { name: 'Batch 7 proof' }).getAttribute('href')).toBe(`/api/accounts/${ADDRESS}/settlements/7/proof?generation=gen-2`)
     expect(screen.getByText('Pending')).toBeTruthy()
   })
 
@@ -55,7 +55,7 @@ describe('the usage page', () => {
   it('turns the inclusive end date into the exclusive one of the API, and knows where a proof is', () => {
     expect(apiFilters({ from: '2026-11-01', to: '2026-11-30' })).toEqual({ from: '2026-11-01', to: '2026-12-01' })
     expect(apiFilters({})).toEqual({})
-    expect(proofUrl({ id: 'gen-1', settlement_batch_id: null })).toBeUndefined()
-    expect(proofUrl({ id: 'gen-1', settlement_batch_id: 3 })).toBe('/v1/settlements/3/proof?generation=gen-1')
+    expect(proofUrl(ADDRESS, { id: 'gen-1', settlement_batch_id: null })).toBeUndefined()
+    expect(proofUrl(ADDRESS, { id: 'gen-1', settlement_batch_id: '3' })).toBe(`/api/accounts/${ADDRESS}/settlements/3/proof?generation=gen-1`)
   })
 })

@@ -19,10 +19,13 @@ export function apiFilters(params: { key?: string; model?: string; from?: string
   }
 }
 
-/** Where a generation's settlement proof is, once a settlement batch took it. */
-export function proofUrl(generation: Pick<Generation, 'id' | 'settlement_batch_id'>): string | undefined {
+/**
+ * Where a generation's settlement proof is once a settlement batch took it: the leaf, the
+ * signed receipt and the Merkle proof to the root the escrow stored on chain.
+ */
+export function proofUrl(address: string, generation: Pick<Generation, 'id' | 'settlement_batch_id'>): string | undefined {
   if (generation.settlement_batch_id === null) return undefined
-  return `/v1/settlements/${generation.settlement_batch_id}/proof?generation=${encodeURIComponent(generation.id)}`
+  return `/api/accounts/${address}/settlements/${generation.settlement_batch_id}/proof?generation=${encodeURIComponent(generation.id)}`
 }
 
 /** Every request with its cost, filtered and paged; totals per model and per key; CSV export. */
@@ -78,7 +81,7 @@ export function Usage() {
       </form>
       <Panel title="Requests">
         <Async resource={generations} retry={() => void refetch()} isEmpty={(rows) => rows.length === 0 && page() === 0} emptyText="No requests match these filters.">
-          {(rows) => <GenerationTable rows={rows.slice(0, PAGE_SIZE)} keyName={keyName} />}
+          {(rows) => <GenerationTable rows={rows.slice(0, PAGE_SIZE)} keyName={keyName} address={address()} />}
         </Async>
         <div class="pager">
           <button type="button" class="secondary" disabled={page() === 0} onClick={() => setParams({ page: page() > 1 ? String(page() - 1) : undefined })}>
@@ -107,7 +110,7 @@ export function Usage() {
 }
 
 /** The generations of a page; a settlement column appears once any of them has been settled. */
-export function GenerationTable(props: { rows: Generation[]; keyName: (id: string) => string }) {
+export function GenerationTable(props: { rows: Generation[]; keyName: (id: string) => string; address: string }) {
   const settled = () => props.rows.some((g) => g.settlement_batch_id !== null)
   return (
     <TableWrap label="Requests">
@@ -151,7 +154,7 @@ export function GenerationTable(props: { rows: Generation[]; keyName: (id: strin
                 <td class="num">{ms(g.duration_ms)}</td>
                 <Show when={settled()}>
                   <td>
-                    <Show when={proofUrl(g)} fallback="Pending">
+                    <Show when={proofUrl(props.address, g)} fallback="Pending">
                       {(url) => <a href={url()}>Batch {String(g.settlement_batch_id)} proof</a>}
                     </Show>
                   </td>

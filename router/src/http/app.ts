@@ -58,6 +58,7 @@ export function createApp(params: AppParameters): Hono {
   app.route('/api', nodeRoutes(params))
   app.route('/api', modelRoutes(params))
   app.route('/api', chainRoutes(params))
+  app.route('/api/accounts/:address', settlementRoutes({ db, accountOf: (c) => c.var.account.id }))
   app.route('/', consoleRoutes({ dir: params.consoleDir }))
   app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).toBody(), 404))
   app.onError((error, c) => {

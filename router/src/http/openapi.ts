@@ -368,6 +368,18 @@ function managementPaths(): Record<string, Schema> {
         { parameters: [ADDRESS] },
       ),
     },
+    '/api/accounts/{address}/settlements/{batchId}': {
+      get: managed('A settlement batch, as `GET /v1/settlements/{batchId}`, for the console', { '200': jsonResponse('The batch', { type: 'object', properties: { data: SETTLEMENT } }), ...errors(400) }, {
+        parameters: [ADDRESS, BATCH_ID],
+      }),
+    },
+    '/api/accounts/{address}/settlements/{batchId}/proof': {
+      get: managed(
+        "The Merkle proof of one of the account's generations in a batch, as `GET /v1/settlements/{batchId}/proof`, for the console",
+        { '200': jsonResponse('The proof', { type: 'object', properties: { data: SETTLEMENT_PROOF } }), ...errors(400) },
+        { parameters: [ADDRESS, BATCH_ID, { name: 'generation', in: 'query', required: true, schema: { type: 'string' }, description: 'A generation id' }] },
+      ),
+    },
     '/api/chain': {
       get: managed(
         "Where the escrow is, for the console's wallet: chain id, escrow and stablecoin addresses, confirmations before a deposit is credited (404 `chain_not_configured` off chain)",

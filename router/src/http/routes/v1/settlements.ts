@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { LRUCache } from 'lru-cache'
 import type { Address } from 'viem'
 import { z } from 'zod'
@@ -64,9 +64,11 @@ function batchView(batch: SettlementBatch) {
  * What a key can check of the on-chain settlement of its usage:
  * `GET /v1/settlements/{batchId}` (the batch: root, totals, transfers, transaction, status)
  * and `GET /v1/settlements/{batchId}/proof?generation=` (one of its own generations: the
- * leaf, the receipt it commits to and the Merkle proof to the batch's root).
+ * leaf, the receipt it commits to and the Merkle proof to the batch's root). `accountOf`
+ * names the caller's account: the key's under `/v1`, the path's under
+ * `/api/accounts/{address}` (for the console).
  */
-export function settlementRoutes({ db }: { db: Database }): Hono {
+export function settlementRoutes({ db, accountOf = (c) => c.var.apiKey.accountId }: { db: Database; accountOf?: (c: Context) => string }): Hono {
   // A batch's generations never change once it is built; a rebuilt batch of the same id has another root.
   const trees = new LRUCache<string, SettlementTree>({ max: 32 })
   const treeOf = async (batch: SettlementBatch): Promise<SettlementTree> => {
@@ -93,7 +95,7 @@ export function settlementRoutes({ db }: { db: Database }): Hono {
       if (!generationId) throw new InvalidRequestError('Query parameter `generation` is required', { param: 'generation' })
       const batch = await getBatch(db, id)
       if (!batch) throw new SettlementNotFoundError(id)
-      const generation = await getGeneration(db, { id: generationId, accountId: c.var.apiKey.accountId })
+      const generation = await getGeneration(db, { id: generationId, accountId: accountOf(c) })
       if (generation?.settlementBatchId !== id) throw new GenerationNotInBatchError(generationId, id)
       const { leaf, leafHash, proof } = (await treeOf(batch)).proof(generationId)!
       return c.json({
