@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { eq, sql } from 'drizzle-orm'
+import { eq, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/index.ts'
-import { accounts, creditJournal, generations, holds, keyUsageDaily, type GenerationStatus, type Hold } from '../db/schema/index.ts'
+import { accounts, creditJournal, holds, type GenerationStatus, type Hold } from '../db/schema/index.ts'
 import { utcDay } from './spend.ts'
 
 // Each function here is ONE SQL statement: data-modifying CTEs that Postgres runs as one
 // atomic unit, so a crash or a concurrent request never sees half of a balance change.
 // Holds and settlements take a batch (see group-commit.ts): one statement for many requests.
+// Those two, on every request's path, are PL/pgSQL functions (router/drizzle/0005_ledger_functions.sql)
+// so that their plans are made once per session instead of once per request.
 
 export interface PlaceHoldParameters {
   accountId: string
@@ -41,47 +43,22 @@ export async function placeHolds(db: Database, requests: PlaceHoldParameters[]):
   const input = JSON.stringify(
     requests.map(({ accountId, keyId, amount, deadline }, i) => ({ id: ids[i], account_id: accountId, key_id: keyId, amount: amount.toString(), deadline: deadline.toISOString() })),
   )
-  const requested = db.$with('requested', { id: holds.id, accountId: holds.accountId }).as(sql`
-    SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(id uuid, account_id uuid, key_id uuid, amount bigint, deadline timestamptz)`)
-  const debited = db.$with('debited', { id: accounts.id, balance: accounts.balance }).as(sql`
-    UPDATE ${accounts} SET balance = accounts.balance - totals.amount
-    FROM (SELECT account_id, sum(amount)::bigint AS amount FROM requested GROUP BY account_id) AS totals
-    WHERE accounts.id = totals.account_id AND accounts.balance >= totals.amount
-    RETURNING accounts.id, accounts.balance`)
-  const placed = db
-    .$with('placed', { id: holds.id, accountId: holds.accountId, keyId: holds.keyId, amount: holds.amount, deadline: holds.deadline, createdAt: holds.createdAt })
-    .as(sql`
-    INSERT INTO ${holds} (id, account_id, key_id, amount, deadline)
-    SELECT requested.id, requested.account_id, requested.key_id, requested.amount, requested.deadline
-    FROM requested JOIN debited ON debited.id = requested.account_id
-    RETURNING id, account_id, key_id, amount, deadline, created_at`)
-  const journaled = db.$with('journaled', { id: creditJournal.id }).as(sql`
-    INSERT INTO ${creditJournal} (account_id, kind, amount, key_id, hold_id)
-    SELECT account_id, 'hold', -amount, key_id, id FROM placed WHERE amount > 0
-    RETURNING id`)
-  // Read from the statement's snapshot, so on failure it is the balance the holds did not fit in.
-  const current = db.$with('current', { id: accounts.id, balance: accounts.balance }).as(sql`
-    SELECT id, balance FROM ${accounts} WHERE id IN (SELECT account_id FROM requested)`)
-
-  const rows = await db
-    .with(requested, debited, placed, journaled, current)
-    .select({
-      request: requested.id,
-      hold: { id: placed.id, accountId: placed.accountId, keyId: placed.keyId, amount: placed.amount, deadline: placed.deadline, createdAt: placed.createdAt },
-      after: debited.balance,
-      before: current.balance,
-    })
-    .from(requested)
-    .leftJoin(placed, sql`${placed.id} = ${requested.id}`)
-    .leftJoin(debited, sql`${debited.id} = ${requested.accountId}`)
-    .leftJoin(current, sql`${current.id} = ${requested.accountId}`)
+  // One statement: ledger_place_holds in router/drizzle/0005_ledger_functions.sql (documented above).
+  const rows = await rowsOf<{ request: string; id: string | null; account_id: string; key_id: string; amount: string; deadline: string; created_at: string; after: string | null; before: string | null }>(
+    db,
+    sql`SELECT request::text, id::text, account_id::text, key_id::text, amount::text, ${epochMs('deadline')}, ${epochMs('created_at')},
+      balance_after::text AS after, balance_before::text AS before
+    FROM ledger_place_holds(${input}::jsonb)`,
+  )
   const byId = new Map(rows.map((row) => [row.request, row]))
 
   const results: PlaceHoldReturnType[] = []
   for (const [i, request] of requests.entries()) {
     const row = byId.get(ids[i]!)
-    if (row?.hold && row.after !== null) results.push({ ok: true, hold: row.hold, balance: row.after })
-    else if (requests.length === 1) results.push({ ok: false, reason: 'insufficient_credits', balance: row?.before ?? 0n })
+    if (row?.id && row.after !== null) {
+      const hold = { id: row.id, accountId: row.account_id, keyId: row.key_id, amount: BigInt(row.amount), deadline: new Date(Number(row.deadline)), createdAt: new Date(Number(row.created_at)) }
+      results.push({ ok: true, hold, balance: BigInt(row.after) })
+    } else if (requests.length === 1) results.push({ ok: false, reason: 'insufficient_credits', balance: row?.before ? BigInt(row.before) : 0n })
     // The account's total did not fit; this request alone may.
     else results.push((await placeHolds(db, [request]))[0]!)
   }
@@ -168,62 +145,18 @@ export async function settleHolds(db: Database, requests: SettleHoldParameters[]
       receipt: g.receipt ?? null,
     })),
   )
-  const requested = db.$with('requested', { holdId: generations.holdId }).as(sql`
-    SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS t(hold_id uuid, charge bigint, generation_id text, model text,
-      provider_peer_id text, payout text, prompt_tokens integer, completion_tokens integer, time_to_first_token_ms integer,
-      duration_ms integer, finish_reason text, status generation_status, receipt jsonb)`)
-  const closed = db
-    .$with('closed', { id: holds.id, accountId: holds.accountId, keyId: holds.keyId, amount: holds.amount, charged: holds.charged, shortfall: holds.shortfall })
-    .as(sql`
-    UPDATE ${holds} SET status = 'settled', charged = LEAST(requested.charge, holds.amount),
-      shortfall = GREATEST(requested.charge - holds.amount, 0), closed_at = ${at}::timestamptz
-    FROM requested WHERE holds.id = requested.hold_id AND holds.status = 'open'
-    RETURNING holds.id, holds.account_id, holds.key_id, holds.amount, holds.charged, holds.shortfall`)
-  // One UPDATE row per account: UPDATE … FROM applies only one of several matching rows.
-  const credited = db.$with('credited', { id: accounts.id, balance: accounts.balance }).as(sql`
-    UPDATE ${accounts} SET balance = accounts.balance + back.amount
-    FROM (SELECT account_id, sum(amount - charged)::bigint AS amount FROM closed GROUP BY account_id) AS back
-    WHERE accounts.id = back.account_id
-    RETURNING accounts.id, accounts.balance`)
-  const recorded = db.$with('recorded', { id: generations.id }).as(sql`
-    INSERT INTO ${generations} (id, account_id, key_id, hold_id, model, provider_peer_id, payout, prompt_tokens, completion_tokens,
-      cost, time_to_first_token_ms, duration_ms, finish_reason, status, receipt, created_at)
-    SELECT r.generation_id, c.account_id, c.key_id, c.id, r.model, r.provider_peer_id, r.payout, r.prompt_tokens, r.completion_tokens,
-      c.charged, r.time_to_first_token_ms, r.duration_ms, r.finish_reason, r.status, r.receipt, ${at}::timestamptz
-    FROM closed c JOIN requested r ON r.hold_id = c.id
-    RETURNING id`)
-  // The whole hold comes back and the cost goes out, so a closed hold's rows sum to −charged.
-  const journaled = db.$with('journaled', { id: creditJournal.id }).as(sql`
-    INSERT INTO ${creditJournal} (account_id, kind, amount, key_id, hold_id, generation_id, created_at)
-    SELECT c.account_id, 'release'::journal_kind, c.amount, c.key_id, c.id, r.generation_id, ${at}::timestamptz
-    FROM closed c JOIN requested r ON r.hold_id = c.id WHERE c.amount > 0
-    UNION ALL
-    SELECT c.account_id, 'charge'::journal_kind, -c.charged, c.key_id, c.id, r.generation_id, ${at}::timestamptz
-    FROM closed c JOIN requested r ON r.hold_id = c.id WHERE c.charged > 0
-    RETURNING id`)
-  // One row per key, for the same reason as `credited` (ON CONFLICT cannot touch a row twice).
-  const counted = db.$with('counted', { keyId: keyUsageDaily.keyId }).as(sql`
-    INSERT INTO ${keyUsageDaily} AS usage (key_id, day, spent, requests, prompt_tokens, completion_tokens)
-    SELECT c.key_id, ${utcDay(now)}::date, sum(c.charged)::bigint, count(*)::integer, sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint
-    FROM closed c JOIN requested r ON r.hold_id = c.id GROUP BY c.key_id
-    ON CONFLICT (key_id, day) DO UPDATE SET
-      spent = usage.spent + excluded.spent,
-      requests = usage.requests + excluded.requests,
-      prompt_tokens = usage.prompt_tokens + excluded.prompt_tokens,
-      completion_tokens = usage.completion_tokens + excluded.completion_tokens
-    RETURNING key_id`)
-
-  const rows = await db
-    .with(requested, closed, credited, recorded, journaled, counted)
-    .select({ holdId: requested.holdId, amount: closed.amount, charged: closed.charged, shortfall: closed.shortfall, balance: credited.balance })
-    .from(requested)
-    .leftJoin(closed, sql`${closed.id} = ${requested.holdId}`)
-    .leftJoin(credited, sql`${credited.id} = ${closed.accountId}`)
-  const byHold = new Map(rows.map((row) => [row.holdId, row]))
+  // One statement: ledger_settle_holds in router/drizzle/0005_ledger_functions.sql (documented above).
+  const rows = await rowsOf<{ hold_id: string; amount: string | null; charged: string | null; shortfall: string | null; balance: string | null }>(
+    db,
+    sql`SELECT hold_id::text, amount::text, charged::text, shortfall::text, balance::text
+    FROM ledger_settle_holds(${input}::jsonb, ${at}::timestamptz, ${utcDay(now)}::date)`,
+  )
+  const byHold = new Map(rows.map((row) => [row.hold_id, row]))
   return requests.map(({ holdId }): SettleHoldReturnType => {
     const row = byHold.get(holdId)
     if (!row || row.amount === null || row.charged === null || row.shortfall === null || row.balance === null) return { ok: false, reason: 'hold_not_open' }
-    return { ok: true, charged: row.charged, released: row.amount - row.charged, shortfall: row.shortfall, balance: row.balance }
+    const [amount, charged] = [BigInt(row.amount), BigInt(row.charged)]
+    return { ok: true, charged, released: amount - charged, shortfall: BigInt(row.shortfall), balance: BigInt(row.balance) }
   })
 }
 
@@ -234,6 +167,17 @@ export async function settleHolds(db: Database, requests: SettleHoldParameters[]
  */
 export async function settleHold(db: Database, request: SettleHoldParameters): Promise<SettleHoldReturnType> {
   return (await settleHolds(db, [request]))[0]!
+}
+
+/** Rows of a raw statement: postgres.js returns them as an array, PGlite under `rows`. */
+async function rowsOf<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] }
+  return Array.isArray(result) ? result : result.rows
+}
+
+/** A timestamptz column as epoch milliseconds in text, which both drivers return alike. */
+function epochMs(column: 'deadline' | 'created_at'): SQL {
+  return sql.raw(`floor(extract(epoch FROM ${column}) * 1000)::bigint::text AS ${column}`)
 }
 
 export interface ReleaseHoldParameters {
