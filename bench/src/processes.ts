@@ -11,7 +11,7 @@ export interface ChildProcessHandle<T> {
   stop(): Promise<void>
 }
 
-const READY_TIMEOUT_MS = 30_000
+const READY_TIMEOUT_MS = 120_000
 const STOP_GRACE_MS = 5_000
 const TSX_LOADER = import.meta.resolve('tsx')
 const MOCK_UPSTREAM_CLI = new URL('../../test/fixtures/mock-openai-upstream-cli.ts', import.meta.url)
