@@ -63,8 +63,10 @@ describe('npm start', () => {
 describe('router and provider-node CLIs', () => {
   it('print help', async () => {
     const run = promisify(execFile)
-    expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_ADMIN_TOKEN/)
+    expect((await run(tsx, ['router/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/ROUTER_ADMIN_TOKEN[\s\S]*ROUTER_CHAIN_RPC_URL/)
     expect((await run(tsx, ['provider-node/src/main.ts', '--help'], { cwd: root })).stdout).toMatch(/provider-node init .*\n.*provider-node start /)
+    expect((await run(tsx, ['provider-node/src/main.ts', 'earnings', '--help'], { cwd: root })).stdout).toMatch(/earningsOf\(payout\)/)
+    expect((await run(tsx, ['provider-node/src/main.ts', 'claim', '--help'], { cwd: root })).stdout).toMatch(/PROVIDER_ESCROW_ADDRESS/)
   }, 120_000)
 
   it('reject a bad provider config naming the field', async () => {
