@@ -9,7 +9,7 @@ Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL of the ledger (default: embedded PGlite in ROUTER_DATA_DIR)
   ROUTER_DATA_DIR            where embedded PGlite keeps its files (default .data/router)
   REDIS_URL                  Redis URL; rate limits are then shared by every replica (default: per process)
-  ROUTER_ADMIN_TOKEN         Bearer token of the management API under /api (closed when unset)
+  ROUTER_ADMIN_TOKEN         Bearer token of the management API under /api (only wallet sessions when unset)
   ROUTER_HOST                HTTP host (default 127.0.0.1)
   ROUTER_PORT                HTTP port (default 8080, 0 = any free port)
   ROUTER_P2P_LISTEN          comma-separated libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)
@@ -20,6 +20,13 @@ Configuration comes from the environment:
   ROUTER_REAP_INTERVAL_MS    how often expired holds are released (default 10000)
   ROUTER_BILLING             on (default) or off: off checks keys but holds, charges and records nothing
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)
+
+The console (docs/console.md), served at /console:
+  ROUTER_CONSOLE_DIR         the console's build (default console/dist of this checkout)
+  ROUTER_SIGNIN_ORIGINS      comma-separated origins the console is served from, which sign-in messages
+                             must name (default: the origin each request reaches the router at)
+  ROUTER_SIGNIN_CHAIN_ID     the chain id sign-in messages must name (default 31337)
+  ROUTER_SESSION_TTL_MS      how long a console session lasts (default 86400000)
 
 The escrow on chain (docs/chain.md); off unless ROUTER_CHAIN_RPC_URL is set:
   ROUTER_CHAIN_RPC_URL            JSON-RPC URL of the chain
