@@ -44,7 +44,7 @@ describe.skipIf(!chromiumAvailable())('the console on chain, in chromium', () =>
           name: 'wallet-node',
           engine: { kind: 'dev', ttftMs: 10, tokensPerSecond: 200 },
           models: [{ id: 'dev/chat', contextLength: 8192, pricing: { inputPerMTok: 1_000_000, outputPerMTok: 2_000_000 } }],
-          identity: { ...peer, payout: { kind: 'key', account: privateKeyToAccount(devWallet.privateKey) } },
+          identity: { ...peer, payout: { kind: 'key', account: privateKeyToAccount(devWallet.privateKey), privateKey: devWallet.privateKey } },
         },
       ],
     })

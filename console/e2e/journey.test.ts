@@ -22,7 +22,8 @@ import { chromiumAvailable, launchConsoleBrowser, openPage, screenshot, type Con
  */
 
 /** Anvil's first dev account: a well-known key, never a real wallet. */
-const WALLET = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const WALLET_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const
+const WALLET = privateKeyToAccount(WALLET_KEY)
 const ADDRESS = WALLET.address.toLowerCase()
 
 vi.setConfig({ hookTimeout: 300_000, testTimeout: 120_000 })
@@ -40,7 +41,7 @@ describe.skipIf(!chromiumAvailable())('the console in chromium', () => {
     // A provider node that pays out to the wallet, so the provider page has something to show.
     nodeDir = await mkdtemp(join(tmpdir(), 'agora-e2e-node-'))
     await initIdentity(nodeDir)
-    const identity = { ...(await loadIdentity(nodeDir)), payout: { kind: 'key' as const, account: WALLET } }
+    const identity = { ...(await loadIdentity(nodeDir)), payout: { kind: 'key' as const, account: WALLET, privateKey: WALLET_KEY } }
     walletNode = await startProviderNode(
       ProviderConfig.parse({
         name: 'wallet-node',

@@ -33,7 +33,7 @@ export type DataDirPaths = ReturnType<typeof dataDirPaths>
 /** Who the node is: its libp2p key, and who gets paid for its work. */
 export interface NodeIdentity {
   peerKey: PrivateKey
-  payout: { kind: 'key'; account: PrivateKeyAccount } | { kind: 'address'; address: Address; binding: Hex }
+  payout: { kind: 'key'; account: PrivateKeyAccount; /** The same key, raw: receipts are signed with it. */ privateKey: Hex } | { kind: 'address'; address: Address; binding: Hex }
 }
 
 /** A problem with the identity files, phrased for the operator. */
@@ -87,7 +87,7 @@ export async function initIdentity(dataDir: string, { payoutAddress, payoutSigna
   const existingKey = await readPayoutKey(paths)
   if (payoutAddress !== undefined) {
     if (!isAddress(payoutAddress)) throw new IdentityError(`--payout-address ${payoutAddress} is not an EVM address`)
-    if (existingKey) throw new IdentityError(`${paths.payoutKey} already holds the payout key of ${existingKey.address}; move it away first to be paid at another address`)
+    if (existingKey) throw new IdentityError(`${paths.payoutKey} already holds the payout key of ${privateKeyToAccount(existingKey).address}; move it away first to be paid at another address`)
     const address = getAddress(payoutAddress)
     const current = await readPayoutAddress(paths)
     if (current?.address !== address) {
@@ -113,7 +113,7 @@ export async function initIdentity(dataDir: string, { payoutAddress, payoutSigna
   }
 
   const key = await readPayoutKey(paths)
-  if (key) return { peerId, payoutAddress: key.address, payoutKind: 'key', bindingPending: false, created }
+  if (key) return { peerId, payoutAddress: privateKeyToAccount(key).address, payoutKind: 'key', bindingPending: false, created }
   const external = (await readPayoutAddress(paths))!
   return { peerId, payoutAddress: external.address, payoutKind: 'address', bindingPending: external.binding === undefined, created }
 }
@@ -126,8 +126,8 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   const paths = dataDirPaths(dataDir)
   const peerKey = await readPeerKey(paths)
   if (!peerKey) throw new IdentityError(`no node identity in ${dataDir}: run \`provider-node init --data-dir ${dataDir}\` first`)
-  const account = await readPayoutKey(paths)
-  if (account) return { peerKey, payout: { kind: 'key', account } }
+  const privateKey = await readPayoutKey(paths)
+  if (privateKey) return { peerKey, payout: { kind: 'key', account: privateKeyToAccount(privateKey), privateKey } }
   const external = await readPayoutAddress(paths)
   if (!external) throw new IdentityError(`no payout key or address in ${dataDir}: run \`provider-node init --data-dir ${dataDir}\``)
   const peerId = peerIdFromPrivateKey(peerKey).toString()
@@ -142,7 +142,8 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
 
 /** A throwaway identity for a node without a data dir (tests, the local dev marketplace): nobody holds its payout key. */
 export async function ephemeralIdentity(): Promise<NodeIdentity> {
-  return { peerKey: await generateKeyPair('Ed25519'), payout: { kind: 'key', account: privateKeyToAccount(generatePrivateKey()) } }
+  const privateKey = generatePrivateKey()
+  return { peerKey: await generateKeyPair('Ed25519'), payout: { kind: 'key', account: privateKeyToAccount(privateKey), privateKey } }
 }
 
 /** The EIP-712 typed data binding `payout` to `peerId`, in the form wallets sign (`eth_signTypedData_v4`, `cast wallet sign --data`). */
@@ -171,11 +172,11 @@ async function readPeerKey(paths: DataDirPaths): Promise<PrivateKey | undefined>
   }
 }
 
-async function readPayoutKey(paths: DataDirPaths): Promise<PrivateKeyAccount | undefined> {
+async function readPayoutKey(paths: DataDirPaths): Promise<Hex | undefined> {
   const text = (await readSecret(paths.payoutKey))?.trim()
   if (text === undefined) return undefined
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new IdentityError(`${paths.payoutKey} is not a 0x-prefixed 32-byte private key`)
-  return privateKeyToAccount(text as Hex)
+  return text as Hex
 }
 
 async function readPayoutAddress(paths: DataDirPaths): Promise<z.infer<typeof PayoutAddressFile> | undefined> {

@@ -70,7 +70,7 @@ export async function startProviderNode(config: ProviderConfig, options: StartPr
   const peerId = peer.peerId.toString()
   const binding = identity.payout.kind === 'key' ? await signPeerBinding({ account: identity.payout.account, peerId }) : identity.payout.binding
   // Receipts are signed with the payout key, as the binding is: a node whose key stays in an outside wallet signs none.
-  const receipts = identity.payout.kind === 'key' ? createReceiptSigner({ account: identity.payout.account, peerId }) : undefined
+  const receipts = identity.payout.kind === 'key' ? createReceiptSigner({ privateKey: identity.payout.privateKey, peerId }) : undefined
   if (!receipts) log.warn({ payout }, 'the payout key is not on this node: requests are served without signed receipts')
   const startedAt = Date.now()
   let state: NodeStatus['state'] = 'running'

@@ -32,8 +32,9 @@ describe('usage receipts (EIP-712)', () => {
   })
 
   it('verify exactly when viem does, whichever key signed and whatever the recovery bit', async () => {
+    const keys = Array.from({ length: 20 }, () => generatePrivateKey())
     for (let i = 0; i < 20; i++) {
-      const key = privateKeyToAccount(generatePrivateKey())
+      const key = privateKeyToAccount(keys[i]!)
       const mine = await signReceipt({ account: key, receipt: { ...receipt, promptTokens: i } })
       const { signature, ...fields } = mine
       const viaViem = await verifyTypedData({
@@ -45,6 +46,8 @@ describe('usage receipts (EIP-712)', () => {
         signature,
       })
       expect(viaViem).toBe(true)
+      // The raw key signs the same deterministic signature through libsecp256k1.
+      expect((await signReceipt({ privateKey: keys[i]!, receipt: { ...receipt, promptTokens: i } })).signature).toBe(signature)
       expect(await verifyReceipt(mine, key.address)).toBe(true)
       // The same r and s with the other recovery bit name another key.
       const flipped: `0x${string}` = `0x${signature.slice(2, -2)}${signature.endsWith('1b') ? '1c' : '1b'}`

@@ -71,20 +71,23 @@ function typedData(receipt: Receipt) {
   } as const
 }
 
-export interface SignReceiptParameters {
-  /** The provider's payout key (a viem local account): the key that signed its offer's binding. */
-  account: LocalAccount
-  receipt: Receipt
-}
+/** The provider's payout key, the key that signed its offer's binding: raw (fast) or as a viem local account. */
+export type SignReceiptParameters = { receipt: Receipt } & ({ privateKey: Hex } | { account: LocalAccount })
 
 /**
- * Signs a receipt with the provider's payout key.
+ * Signs a receipt with the provider's payout key. A raw `privateKey` signs with libsecp256k1
+ * in WebAssembly (tiny-secp256k1), a few times cheaper than an account's JavaScript signer;
+ * both give the same deterministic (RFC 6979) signature.
  * @example
- * const signed = await signReceipt({ account: privateKeyToAccount(payoutKey), receipt })
+ * const signed = await signReceipt({ privateKey: payoutKey, receipt })
  */
-export async function signReceipt({ account, receipt }: SignReceiptParameters): Promise<SignedReceipt> {
-  if (!account.signTypedData) throw new Error('the payout account cannot sign typed data')
-  const parsed = Receipt.parse(encodeReceipt(receipt))
+export async function signReceipt(parameters: SignReceiptParameters): Promise<SignedReceipt> {
+  const parsed = Receipt.parse(encodeReceipt(parameters.receipt))
+  if ('privateKey' in parameters) {
+    const { signature, recoveryId } = secp256k1.signRecoverable(hexToBytes(hashReceipt(parsed)), hexToBytes(parameters.privateKey))
+    return { ...parsed, signature: `${bytesToHex(signature)}${(27 + recoveryId).toString(16)}` }
+  }
+  const { account } = parameters
   // An account that can sign a raw digest signs ours (the cheaper hash); others sign the typed data.
   const signature = account.sign ? await account.sign({ hash: hashReceipt(parsed) }) : await account.signTypedData(typedData(parsed))
   return { ...parsed, signature }

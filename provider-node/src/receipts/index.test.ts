@@ -3,12 +3,13 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { requestCost, verifyReceipt } from '@agora/protocol'
 import { createReceiptSigner } from './index.ts'
 
-const account = privateKeyToAccount(generatePrivateKey())
+const privateKey = generatePrivateKey()
+const account = privateKeyToAccount(privateKey)
 const pricing = { inputPerMTok: 100_000n, outputPerMTok: 300_000n }
 
 describe('receipt signer', () => {
   it('states a served request at the offered prices, signed by the payout key', async () => {
-    const receipts = createReceiptSigner({ account, peerId: '12D3KooWProvider', now: () => 1_800_000_000_000 })
+    const receipts = createReceiptSigner({ privateKey, peerId: '12D3KooWProvider', now: () => 1_800_000_000_000 })
     const receipt = await receipts.sign({
       generationId: 'gen-1',
       routerPeerId: '12D3KooWRouter',

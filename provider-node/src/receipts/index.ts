@@ -1,4 +1,4 @@
-import type { LocalAccount } from 'viem'
+import type { Hex } from 'viem'
 import { requestCost, signReceipt, type Pricing, type SignedReceipt, type Usage } from '@agora/protocol'
 
 /** What the node knows of a request it completed, enough to state it in a receipt. */
@@ -21,8 +21,8 @@ export interface ReceiptSigner {
 }
 
 export interface CreateReceiptSignerParameters {
-  /** The payout key: the key that signs the node's offer binding, so routers check receipts against the offer's `payout`. */
-  account: LocalAccount
+  /** The payout private key: the key that signs the node's offer binding, so routers check receipts against the offer's `payout`. */
+  privateKey: Hex
   /** This node's peer id. */
   peerId: string
   now?: () => number
@@ -32,15 +32,15 @@ export interface CreateReceiptSignerParameters {
  * Receipts signed with the node's payout key: the usage of the `end` frame at the offered
  * prices, with its cost computed by `requestCost` (rounded up once, never floats).
  * @example
- * const receipts = createReceiptSigner({ account: identity.payout.account, peerId })
+ * const receipts = createReceiptSigner({ privateKey: identity.payout.privateKey, peerId })
  * await send({ t: 'receipt', receipt: await receipts.sign({ generationId: request.id, routerPeerId, model: model.id, pricing: model.pricing, usage }) })
  */
-export function createReceiptSigner({ account, peerId, now = Date.now }: CreateReceiptSignerParameters): ReceiptSigner {
+export function createReceiptSigner({ privateKey, peerId, now = Date.now }: CreateReceiptSignerParameters): ReceiptSigner {
   return {
     sign({ generationId, routerPeerId, model, pricing, usage }) {
       const tokens = { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
       return signReceipt({
-        account,
+        privateKey,
         receipt: { generationId, routerPeerId, providerPeerId: peerId, model, ...tokens, ...pricing, cost: requestCost(tokens, pricing), timestamp: now() },
       })
     },

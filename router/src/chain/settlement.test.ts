@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it, expect } from 'vitest'
 import { pino } from 'pino'
 import { inArray } from 'drizzle-orm'
-import { concat, encodeAbiParameters, keccak256, parseAbiParameters, type Address, type Hex } from 'viem'
+import { concat, encodeAbiParameters, keccak256, parseAbiParameters, type Address, type Hex, type LocalAccount } from 'viem'
 import { creditEscrowAbi } from '@agora/contracts'
 import { encodeReceipt, operatorFee, signReceipt } from '@agora/protocol'
 import { placeHold, settleHold } from '../billing/holds.ts'
@@ -82,7 +82,7 @@ async function charge(db: Database, accountId: string, usages: Usage[]): Promise
     // One prompt token priced at the whole cost, so that the receipt's `requestCost` is the cost.
     const receipt = signed
       ? await signReceipt({
-          account: provider.walletClient.account as Parameters<typeof signReceipt>[0]['account'],
+          account: provider.walletClient.account as LocalAccount,
           receipt: { generationId: id, routerPeerId: 'router', providerPeerId, model: 'dev/chat', promptTokens: 1, completionTokens: 0, inputPerMTok: cost * 1_000_000n, outputPerMTok: 0n, cost, timestamp: Date.now() },
         })
       : undefined
