@@ -16,7 +16,8 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10
 const rounds = Number(values.rounds)
 const perRound = Number(values['per-round'])
 
-const account = privateKeyToAccount(generatePrivateKey())
+const key = generatePrivateKey()
+const account = privateKeyToAccount(key)
 const pricing = { inputPerMTok: 150_000n, outputPerMTok: 600_000n }
 const receipt = (i: number): Receipt => ({
   generationId: `gen-mww0kjlz-${i.toString().padStart(12, '0')}`,
@@ -29,11 +30,11 @@ const receipt = (i: number): Receipt => ({
   cost: requestCost({ promptTokens: 1_000 + i, completionTokens: 500 }, pricing),
   timestamp: Date.now(),
 })
-const signed = await Promise.all(Array.from({ length: perRound }, (_, i) => signReceipt({ account, receipt: receipt(i) })))
+const signed = await Promise.all(Array.from({ length: perRound }, (_, i) => signReceipt({ privateKey: key, receipt: receipt(i) })))
 const wire = signed.map((r) => JSON.stringify(encodeReceipt(r)))
 
 const operations: Record<string, (i: number) => unknown> = {
-  'sign (provider)': (i) => signReceipt({ account, receipt: receipt(i) }),
+  'sign (provider)': (i) => signReceipt({ privateKey: key, receipt: receipt(i) }),
   'parse the frame (router)': (i) => SignedReceipt.parse(JSON.parse(wire[i]!)),
   'hash (Merkle leaf input)': (i) => hashReceipt(signed[i]!),
   'verify signature (router)': (i) => verifyReceipt(signed[i]!, account.address),
