@@ -118,11 +118,22 @@ export class Settler {
    */
   async settle(): Promise<SettlementStep> {
     let discards = 0
+    // The batch on its way; the router's own polling may take it the rest of the way meanwhile.
+    let following: bigint | undefined
     for (;;) {
-      const step = await this.step({ force: true })
-      if (step.kind === 'confirmed' || step.kind === 'idle') return step
-      if (step.kind === 'discarded' && ++discards >= MAX_DISCARDS_IN_A_ROW) throw new Error(`the escrow refused ${discards} batches in a row, the last: ${step.reason}`)
-      if (step.kind !== 'discarded') await new Promise((resolve) => setTimeout(resolve, this.#p.pollIntervalMs))
+      const step = await this.step({ force: following === undefined })
+      if (step.kind === 'confirmed') return step
+      if (step.kind === 'discarded') {
+        if (++discards >= MAX_DISCARDS_IN_A_ROW) throw new Error(`the escrow refused ${discards} batches in a row, the last: ${step.reason}`)
+        following = undefined
+        continue
+      }
+      if (step.kind === 'idle' && following === undefined) return step
+      if (step.kind !== 'idle') following = step.batch.id
+      const batch = await getBatch(this.#p.db, following!)
+      if (batch?.status === 'confirmed') return { kind: 'confirmed', batch }
+      if (!batch) following = undefined
+      else await new Promise((resolve) => setTimeout(resolve, this.#p.pollIntervalMs))
     }
   }
 
