@@ -1,11 +1,12 @@
 import { A } from '@solidjs/router'
-import { createResource, For, onMount } from 'solid-js'
+import { createResource, onMount } from 'solid-js'
 import type { UsageRow } from '../api/schemas.ts'
-import { Page, Panel, Stat, TableWrap } from '../components/page.tsx'
+import { Breakdown } from '../components/breakdown.tsx'
+import { Page, Panel, Stat } from '../components/page.tsx'
 import { SpendChart, type SpendPoint } from '../components/spend-chart.tsx'
 import { Async, latestOf } from '../components/status.tsx'
 import { useConsole } from '../context.tsx'
-import { count, usd, usdForChart, utcDay } from '../format.ts'
+import { usd, usdForChart, utcDay } from '../format.ts'
 
 /** Days the overview looks back, today included. */
 const DAYS = 30
@@ -69,34 +70,7 @@ export function Overview() {
       </Panel>
       <Panel title="Top models" actions={<A href="/usage">All usage</A>}>
         <Async resource={models} retry={() => void refetchModels()} isEmpty={(rows) => rows.length === 0} emptyText="No model has been used in the last 30 days.">
-          {() => (
-            <TableWrap label="Top models">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col" class="num">Requests</th>
-                    <th scope="col" class="num">Tokens in / out</th>
-                    <th scope="col" class="num">Spend</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={top()}>
-                    {(row) => (
-                      <tr>
-                        <th scope="row">{row.model}</th>
-                        <td class="num">{count(row.requests)}</td>
-                        <td class="num">
-                          {count(row.prompt_tokens)} / {count(row.completion_tokens)}
-                        </td>
-                        <td class="num">{usd(row.cost_micro_usd)}</td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </TableWrap>
-          )}
+          {() => <Breakdown rows={top()} label={(row) => row.model ?? ''} heading="Model" name="Top models" />}
         </Async>
       </Panel>
     </Page>

@@ -1,6 +1,7 @@
 import { useSearchParams } from '@solidjs/router'
 import { createResource, For, Show } from 'solid-js'
-import type { Generation, UsageFilters, UsageRow } from '../api/schemas.ts'
+import type { Generation, UsageFilters } from '../api/schemas.ts'
+import { Breakdown } from '../components/breakdown.tsx'
 import { Page, Panel, TableWrap } from '../components/page.tsx'
 import { Async, latestOf } from '../components/status.tsx'
 import { useConsole } from '../context.tsx'
@@ -159,39 +160,6 @@ export function GenerationTable(props: { rows: Generation[]; keyName: (id: strin
                     </Show>
                   </td>
                 </Show>
-              </tr>
-            )}
-          </For>
-        </tbody>
-      </table>
-    </TableWrap>
-  )
-}
-
-/** Requests, tokens and spend per model or per key. */
-function Breakdown(props: { rows: UsageRow[]; label: (row: UsageRow) => string; heading: string }) {
-  const sorted = () => [...props.rows].sort((a, b) => Number(BigInt(b.cost_micro_usd) - BigInt(a.cost_micro_usd)))
-  return (
-    <TableWrap label={`By ${props.heading.toLowerCase()}`}>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">{props.heading}</th>
-            <th scope="col" class="num">Requests</th>
-            <th scope="col" class="num">Tokens in / out</th>
-            <th scope="col" class="num">Spend</th>
-          </tr>
-        </thead>
-        <tbody>
-          <For each={sorted()}>
-            {(row) => (
-              <tr>
-                <th scope="row">{props.label(row)}</th>
-                <td class="num">{count(row.requests)}</td>
-                <td class="num">
-                  {count(row.prompt_tokens)} / {count(row.completion_tokens)}
-                </td>
-                <td class="num">{usd(row.cost_micro_usd)}</td>
               </tr>
             )}
           </For>
