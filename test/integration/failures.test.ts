@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it, expect } from 'vitest'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { readEvents } from '../fixtures/provider.ts'
 import { startMarketplace, waitFor, type Marketplace } from '../fixtures/marketplace.ts'
 
 /**
@@ -26,21 +26,6 @@ function post(path: string, body: unknown, init: RequestInit = {}): Promise<Resp
     body: typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   })
-}
-
-/** Reads an SSE body into its `data:` payloads. */
-async function readEvents(response: Response, onEvent?: (data: string) => void): Promise<string[]> {
-  const events: string[] = []
-  const parser = createParser({
-    onEvent: (event: EventSourceMessage) => {
-      events.push(event.data)
-      onEvent?.(event.data)
-    },
-  })
-  const decoder = new TextDecoder()
-  const reader = response.body!.getReader()
-  for (let next = await reader.read(); !next.done; next = await reader.read()) parser.feed(decoder.decode(next.value, { stream: true }))
-  return events
 }
 
 function expectEnvelope(body: unknown, type: string): void {
