@@ -19,7 +19,7 @@ function recordingStatement() {
 }
 
 describe('GroupCommit', () => {
-  it('sends a lone input at once, and batches what arrives while a statement is in flight', async () => {
+  it('sends a lone input at the end of its turn, and batches what arrives while a statement is in flight', async () => {
     const statement = recordingStatement()
     const commit = new GroupCommit({ run: statement.run, maxInFlight: 1 })
     const first = commit.submit(1)
@@ -29,14 +29,13 @@ describe('GroupCommit', () => {
     const later = [commit.submit(2), commit.submit(3), commit.submit(4)]
     await new Promise((resolve) => setImmediate(resolve))
     expect(commit.waiting).toBe(3)
-    await statement.openAll()
-    await statement.openAll()
+    for (let i = 0; i < 3; i++) await statement.openAll()
     expect(await first).toBe(10)
     expect(await Promise.all(later)).toEqual([20, 30, 40])
     expect(statement.batches).toEqual([[1], [2, 3, 4]])
   })
 
-  it('puts inputs submitted in the same turn into one statement, up to maxBatch', async () => {
+  it('puts inputs submitted in the same turn of the event loop into one statement, up to maxBatch', async () => {
     const statement = recordingStatement()
     const commit = new GroupCommit({ run: statement.run, maxBatch: 2, maxInFlight: 4 })
     const outputs = Promise.all([1, 2, 3, 4, 5].map((input) => commit.submit(input)))
@@ -44,6 +43,21 @@ describe('GroupCommit', () => {
     expect(statement.batches).toEqual([[1, 2], [3, 4], [5]])
     await statement.openAll()
     expect(await outputs).toEqual([10, 20, 30, 40, 50])
+  })
+
+  it('puts inputs from separate callbacks of one turn into one statement (as requests whose bytes arrive together)', async () => {
+    const statement = recordingStatement()
+    const commit = new GroupCommit({ run: statement.run })
+    const outputs = await new Promise<Promise<number>[]>((resolve) => {
+      const submitted: Promise<number>[] = []
+      setImmediate(() => submitted.push(commit.submit(1)))
+      setImmediate(() => submitted.push(commit.submit(2)))
+      setImmediate(() => resolve(submitted))
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(statement.batches).toEqual([[1, 2]])
+    await statement.openAll()
+    expect(await Promise.all(outputs)).toEqual([10, 20])
   })
 
   it('runs a failed batch again one input at a time, so only the bad input fails', async () => {

@@ -14,10 +14,11 @@ interface Waiting<I, O> {
 }
 
 /**
- * Group commit: a request's ledger statement goes out at once when the database is idle,
- * and requests that arrive while statements are in flight wait and go out together as one.
- * Nobody waits for a timer, so a lone request pays one round trip as before, while under
- * load one statement (one lock on a hot account row, one commit) serves a whole batch.
+ * Group commit: the ledger statements of the requests that arrive in one turn of the event
+ * loop go out together as one, at the end of that turn, or as soon as a statement is free
+ * when two are already in flight. Nobody waits for a timer, so a lone request pays one round
+ * trip as before, while under load one statement (one lock on a hot account row, one commit)
+ * serves a whole batch.
  *
  * A batch that fails is run again one input at a time, so one bad input fails only itself.
  * @example
@@ -51,11 +52,14 @@ export class GroupCommit<I, O> {
     return this.#waiting.length
   }
 
-  // A microtask, not a timer: inputs submitted in the same turn of the event loop share a statement.
+  // setImmediate, not a timer: it runs as soon as the event loop has handled the I/O that is
+  // ready now, so a lone request waits for nothing, while every request whose bytes arrived in
+  // the same turn shares one statement. (A microtask would send each request's input alone
+  // whenever the database answers faster than the next request arrives, as embedded PGlite does.)
   #schedule(): void {
     if (this.#scheduled || this.#inFlight >= this.#maxInFlight || !this.#waiting.length) return
     this.#scheduled = true
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#scheduled = false
       while (this.#inFlight < this.#maxInFlight && this.#waiting.length) this.#send(this.#waiting.splice(0, this.#maxBatch))
     })
