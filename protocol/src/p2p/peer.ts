@@ -9,6 +9,7 @@ import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_OFFER_BYTES } from './constants.ts'
+import { corkedWrites, quietLogger } from './tuning.ts'
 
 /** The services every marketplace peer runs. */
 export type PeerServices = {
@@ -38,8 +39,9 @@ export async function createPeer({ privateKey, listen, announce }: CreatePeerPar
   return createLibp2p({
     ...(privateKey ? { privateKey } : {}),
     addresses: { listen, ...(announce?.length ? { announce } : {}) },
+    logger: quietLogger(),
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [corkedWrites(noise())],
     streamMuxers: [yamux()],
     connectionManager: { reconnectRetries: 1_000_000, reconnectRetryInterval: 1_000, reconnectBackoffFactor: 1.5 },
     services: {
