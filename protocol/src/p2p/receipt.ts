@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import * as secp256k1 from 'tiny-secp256k1'
 import { bytesToHex, hashDomain, hexToBytes, keccak256, toBytes, type Address, type Hex, type LocalAccount } from 'viem'
 import { MicroUsd, Signature } from './offer.ts'
+import { keccak256Bytes, recoverPublicKey, signDigest } from './secp256k1.ts'
 
 /** Tokens of one request: a `uint32` in the typed data. */
 const TokenCount = z.number().int().nonnegative().max(0xffff_ffff)
@@ -76,7 +76,8 @@ export type SignReceiptParameters = { receipt: Receipt } & ({ privateKey: Hex } 
 
 /**
  * Signs a receipt with the provider's payout key. A raw `privateKey` signs with libsecp256k1
- * in WebAssembly (tiny-secp256k1), a few times cheaper than an account's JavaScript signer;
+ * (native, or WebAssembly where no prebuilt addon fits: see secp256k1.ts), several times
+ * cheaper than an account's JavaScript signer;
  * both give the same deterministic (RFC 6979) signature.
  * @example
  * const signed = await signReceipt({ privateKey: payoutKey, receipt })
@@ -84,7 +85,7 @@ export type SignReceiptParameters = { receipt: Receipt } & ({ privateKey: Hex } 
 export async function signReceipt(parameters: SignReceiptParameters): Promise<SignedReceipt> {
   const parsed = Receipt.parse(encodeReceipt(parameters.receipt))
   if ('privateKey' in parameters) {
-    const { signature, recoveryId } = secp256k1.signRecoverable(hexToBytes(hashReceipt(parsed)), hexToBytes(parameters.privateKey))
+    const { signature, recoveryId } = signDigest(hexToBytes(hashReceipt(parsed)), hexToBytes(parameters.privateKey))
     return { ...parsed, signature: `${bytesToHex(signature)}${(27 + recoveryId).toString(16)}` }
   }
   const { account } = parameters
@@ -95,8 +96,8 @@ export async function signReceipt(parameters: SignReceiptParameters): Promise<Si
 
 /**
  * Whether `receipt.signature` is `signer`'s EIP-712 signature over the receipt's fields.
- * Routers check one per request, so the public key is recovered with libsecp256k1 compiled
- * to WebAssembly (tiny-secp256k1), several times cheaper than JavaScript secp256k1; the
+ * Routers check one per request, so the public key is recovered with libsecp256k1 (native,
+ * or WebAssembly: see secp256k1.ts), several times cheaper than JavaScript secp256k1; the
  * result is the same as viem's `verifyTypedData`.
  * @example
  * if (!(await verifyReceipt(receipt, offer.payout))) reject('bad-signature')
@@ -109,9 +110,9 @@ export async function verifyReceipt(receipt: SignedReceipt, signer: Address): Pr
     const v = signature[64]!
     const recoveryId = v >= 27 ? v - 27 : v
     if (recoveryId !== 0 && recoveryId !== 1) return false
-    const publicKey = secp256k1.recover(hexToBytes(hashReceipt(receipt)), signature.subarray(0, 64), recoveryId, false)
+    const publicKey = recoverPublicKey(hexToBytes(hashReceipt(receipt)), signature.subarray(0, 64), recoveryId)
     if (!publicKey) return false
-    const address = keccak256(publicKey.subarray(1)).slice(-40)
+    const address = bytesToHex(keccak256Bytes(publicKey.subarray(1))).slice(-40)
     return address === signer.slice(2).toLowerCase()
   } catch {
     return false
@@ -140,14 +141,14 @@ export function hashReceipt(receipt: Receipt): Hex {
   const words = new Uint8Array(32 * 11)
   words.set(RECEIPT_TYPE_HASH, 0)
   const strings = [receipt.generationId, receipt.routerPeerId, receipt.providerPeerId, receipt.model]
-  strings.forEach((value, i) => words.set(keccak256(encoder.encode(value), 'bytes'), 32 * (i + 1)))
+  strings.forEach((value, i) => words.set(keccak256Bytes(encoder.encode(value)), 32 * (i + 1)))
   const numbers = [receipt.promptTokens, receipt.completionTokens, receipt.inputPerMTok, receipt.outputPerMTok, receipt.cost, receipt.timestamp]
   numbers.forEach((value, i) => writeUint256(words, 32 * (i + 5), BigInt(value)))
   const digestInput = new Uint8Array(2 + 32 + 32)
   digestInput.set([0x19, 0x01], 0)
   digestInput.set(DOMAIN_SEPARATOR, 2)
-  digestInput.set(keccak256(words, 'bytes'), 34)
-  return bytesToHex(keccak256(digestInput, 'bytes'))
+  digestInput.set(keccak256Bytes(words), 34)
+  return bytesToHex(keccak256Bytes(digestInput))
 }
 
 /** Writes `value` (0 ≤ value < 2²⁵⁶) big-endian into the 32 bytes of `out` from `offset`. */
