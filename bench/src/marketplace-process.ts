@@ -35,7 +35,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL
 
 const market = await startMarketplace({
   // Failed requests are counted by the load generator; a log line each would only slow the router down.
-  logLevel: 'error',
+  logLevel: (process.env.BENCH_LOG_LEVEL ?? 'error') as 'error',
   billing: flags.billing,
   ...(databaseUrl ? { databaseUrl } : {}),
   providers: [

@@ -1,7 +1,8 @@
 /**
  * What a signed usage receipt costs in CPU, per request: signing on the provider, and on
  * the router reading the frame's JSON, checking its fields and verifying its signature
- * (secp256k1 in pure JavaScript, through viem). Writes `results/receipts.{json,md}`.
+ * (libsecp256k1, native or WebAssembly: protocol/src/p2p/secp256k1.ts). Writes
+ * `results/receipts.{json,md}`.
  *
  *   npm run -w bench bench:receipts -- --rounds 10 --per-round 200
  */
@@ -9,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { SignedReceipt, encodeReceipt, hashReceipt, requestCost, signReceipt, verifyReceipt, type Receipt } from '@agora/protocol'
+import { SignedReceipt, encodeReceipt, hashReceipt, requestCost, secp256k1Backend, signReceipt, verifyReceipt, type Receipt } from '@agora/protocol'
 import { machineInfo } from './machine.ts'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, 'per-round': { type: 'string', default: '200' } } })
@@ -82,7 +83,7 @@ const rows = Object.entries(results).map(([name, { cpu, wall }]) => `| ${name} |
 const markdown = [
   '# Usage receipts: CPU per request',
   '',
-  `${machine.date} · ${machine.cpuModel}, ${machine.cores} cores · Node ${machine.node} · ${rounds} rounds of ${perRound} calls, one thread · load average ${load.toFixed(2)} (CPU time is this process's own; wall time grows with the load)`,
+  `${machine.date} · ${machine.cpuModel}, ${machine.cores} cores · Node ${machine.node} · ${rounds} rounds of ${perRound} calls, one thread · secp256k1: ${secp256k1Backend} · load average ${load.toFixed(2)} (CPU time is this process's own; wall time grows with the load)`,
   '',
   '| Operation | CPU per call (median of rounds) | CPU, range of rounds | Wall time per call (median) |',
   '|---|---|---|---|',
@@ -91,6 +92,6 @@ const markdown = [
 ].join('\n')
 const dir = new URL('../results/', import.meta.url)
 await mkdir(dir, { recursive: true })
-await writeFile(new URL('receipts.json', dir), `${JSON.stringify({ machine, loadAverage: load, rounds, perRound, results }, null, 2)}\n`)
+await writeFile(new URL('receipts.json', dir), `${JSON.stringify({ machine, loadAverage: load, secp256k1: secp256k1Backend, rounds, perRound, results }, null, 2)}\n`)
 await writeFile(new URL('receipts.md', dir), markdown)
 console.log(markdown)
