@@ -30,12 +30,14 @@ if (!parsed.success) {
   process.exit(2)
 }
 const flags = parsed.data
+/** `BENCH_LOG_LEVEL`: how much the marketplace logs (to stdout), `error` unless set. */
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('error')
 /** The ledger: PostgreSQL at `BENCH_DATABASE_URL` when set, else embedded in-memory PGlite (the default). */
 const databaseUrl = process.env.BENCH_DATABASE_URL
 
 const market = await startMarketplace({
   // Failed requests are counted by the load generator; a log line each would only slow the router down.
-  logLevel: (process.env.BENCH_LOG_LEVEL ?? 'error') as 'error',
+  logLevel: LogLevel.parse(process.env.BENCH_LOG_LEVEL),
   billing: flags.billing,
   ...(databaseUrl ? { databaseUrl } : {}),
   providers: [
