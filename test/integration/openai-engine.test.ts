@@ -129,7 +129,10 @@ describe('openai engine', () => {
 
     upstream.setDown(true)
     try {
-      const down = await client.chat.completions.create({ model: 'meta-llama/llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)
+      // No SDK retry: a retry after its backoff can find the models already withdrawn by the health check (404).
+      const down = await client.chat.completions
+        .create({ model: 'meta-llama/llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 })
+        .catch((e: unknown) => e)
       expect(down).toBeInstanceOf(OpenAI.APIError)
       expect((down as InstanceType<typeof OpenAI.APIError>).status).toBe(502)
     } finally {
