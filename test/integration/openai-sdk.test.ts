@@ -47,9 +47,9 @@ function expectConforms(schema: string, value: unknown): void {
 
 describe('chat.completions.create', () => {
   it('answers a plain request from the cheapest provider, in OpenAI shape', async () => {
-    const { data: completion, response } = await client.chat.completions
-      .create({ model: 'dev/chat', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 16 })
-      .withResponse()
+    // `sort: 'price'` makes the cheapest provider certain: by default the router only favours it (load balancing by weight).
+    const body = { model: 'dev/chat', messages: [{ role: 'user' as const, content: 'Say hello' }], max_tokens: 16, provider: { sort: 'price' } }
+    const { data: completion, response } = await client.chat.completions.create(body).withResponse()
     expect(completion.object).toBe('chat.completion')
     expect(completion.model).toBe('dev/chat')
     expect(completion.choices[0]!.message.role).toBe('assistant')
