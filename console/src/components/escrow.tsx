@@ -6,7 +6,7 @@ import { useConsole } from '../context.tsx'
 import { parseUsd, usd } from '../format.ts'
 import { injectedWallet } from '../wallet/ethereum.ts'
 import { Panel, Stat } from './page.tsx'
-import { Async, ErrorNotice, latestOf } from './status.tsx'
+import { Async, createAction, ErrorNotice, latestOf } from './status.tsx'
 
 /** How often the console looks for the router's credit of a mined deposit, and for how long. */
 const CREDIT_POLL_MS = 1_000
@@ -71,21 +71,10 @@ export function WalletEscrow(props: { escrow: Escrow; onCredited: () => void }) 
   const [amount, setAmount] = createSignal('')
   const [withdrawAmount, setWithdrawAmount] = createSignal('')
   const [tx, setTx] = createSignal<{ kind: 'deposit' | 'withdrawal'; step: TransactionStep | { step: 'credited' } | { step: 'crediting'; hash: string } }>()
-  const [busy, setBusy] = createSignal(false)
-  const [failure, setFailure] = createSignal<unknown>()
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true)
-    setFailure(undefined)
-    try {
-      await action()
-    } catch (error) {
-      setFailure(error)
-    } finally {
-      setBusy(false)
-      await refresh().catch(() => {})
-    }
-  }
+  const action = createAction()
+  const { busy, failure, setFailure } = action
+  // Whatever happened, the escrow's figures are read again.
+  const run = (step: () => Promise<unknown>) => action.run(step).then(() => refresh().catch(() => {}))
 
   const makeDeposit = (event: SubmitEvent) => {
     event.preventDefault()
@@ -215,20 +204,8 @@ export function WalletEscrow(props: { escrow: Escrow; onCredited: () => void }) 
 export function PayoutEarnings(props: { escrow: Escrow }) {
   const { clients, state, refresh } = props.escrow
   const [step, setStep] = createSignal<TransactionStep>()
-  const [busy, setBusy] = createSignal(false)
-  const [failure, setFailure] = createSignal<unknown>()
-  const collect = async () => {
-    setBusy(true)
-    setFailure(undefined)
-    try {
-      await claim(latestOf(clients) as EscrowClients, setStep)
-    } catch (error) {
-      setFailure(error)
-    } finally {
-      setBusy(false)
-      await refresh().catch(() => {})
-    }
-  }
+  const { busy, failure, run } = createAction()
+  const collect = () => run(() => claim(latestOf(clients) as EscrowClients, setStep)).then(() => refresh().catch(() => {}))
   return (
     <Panel title="Earnings">
       <Async resource={state} loadingText="Reading the escrow through your wallet…">

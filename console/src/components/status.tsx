@@ -1,4 +1,4 @@
-import { Match, Show, Switch, type JSX, type Resource } from 'solid-js'
+import { createSignal, Match, Show, Switch, type JSX, type Resource } from 'solid-js'
 import { ApiError } from '../api/errors.ts'
 
 /**
@@ -7,6 +7,30 @@ import { ApiError } from '../api/errors.ts'
  */
 export function latestOf<T>(resource: Resource<T>): T | undefined {
   return resource.error ? undefined : resource.latest
+}
+
+/**
+ * A button's action: `busy` while it runs (to disable the button), and what it threw in
+ * `failure` (for an `ErrorNotice`) until the next run; `run` itself never throws.
+ * @example
+ * const action = createAction()
+ * <button disabled={action.busy()} onClick={() => void action.run(() => api.revokeKey(address(), id))}>Revoke</button>
+ */
+export function createAction() {
+  const [busy, setBusy] = createSignal(false)
+  const [failure, setFailure] = createSignal<unknown>()
+  const run = async (action: () => Promise<unknown>): Promise<void> => {
+    setBusy(true)
+    setFailure(undefined)
+    try {
+      await action()
+    } catch (error) {
+      setFailure(error)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return { busy, failure, setFailure, run }
 }
 
 /** A polite "loading" line for screen readers and eyes. */

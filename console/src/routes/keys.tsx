@@ -4,7 +4,7 @@ import type { ApiKey, CreatedKey, KeyLimits } from '../api/schemas.ts'
 import { CopyButton } from '../components/copy-button.tsx'
 import { KeyForm, spendLimitLabel } from '../components/key-form.tsx'
 import { Page, Panel, TableWrap } from '../components/page.tsx'
-import { Async, ErrorNotice, latestOf } from '../components/status.tsx'
+import { Async, createAction, ErrorNotice, latestOf } from '../components/status.tsx'
 import { useConsole } from '../context.tsx'
 import { count, usd } from '../format.ts'
 
@@ -25,23 +25,10 @@ export function Keys() {
   const [created, setCreated] = createSignal<CreatedKey>()
   const [editing, setEditing] = createSignal<string>()
   const [confirming, setConfirming] = createSignal<string>()
-  const [busy, setBusy] = createSignal(false)
-  const [failure, setFailure] = createSignal<unknown>()
+  const { busy, failure, run } = createAction()
 
   const spentBy = (id: string) => latestOf(usage)?.find((row) => row.key === id)
   const modelIds = () => (latestOf(catalog) ?? []).map((m) => m.id)
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true)
-    setFailure(undefined)
-    try {
-      await action()
-    } catch (error) {
-      setFailure(error)
-    } finally {
-      setBusy(false)
-    }
-  }
 
   const create = (body: KeyLimits & { name: string }) =>
     run(async () => {

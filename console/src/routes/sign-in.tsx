@@ -1,26 +1,17 @@
-import { createSignal, Show } from 'solid-js'
+import { Show } from 'solid-js'
 import type { RouterApi } from '../api/client.ts'
 import type { Session } from '../api/schemas.ts'
-import { ErrorNotice } from '../components/status.tsx'
+import { createAction, ErrorNotice } from '../components/status.tsx'
 import { injectedWallet, signInWithEthereum } from '../wallet/ethereum.ts'
 
 /** Sign in with an Ethereum wallet: the only page a visitor without a session sees. */
 export function SignIn(props: { api: RouterApi; onSignedIn: (session: Session) => void }) {
-  const [busy, setBusy] = createSignal(false)
-  const [error, setError] = createSignal<unknown>()
+  const { busy, failure, run } = createAction()
   const wallet = injectedWallet()
 
   const signIn = async () => {
     if (!wallet) return
-    setBusy(true)
-    setError(undefined)
-    try {
-      props.onSignedIn(await signInWithEthereum({ api: props.api, wallet, location: window.location }))
-    } catch (failure) {
-      setError(failure)
-    } finally {
-      setBusy(false)
-    }
+    await run(async () => props.onSignedIn(await signInWithEthereum({ api: props.api, wallet, location: window.location })))
   }
 
   return (
@@ -44,7 +35,7 @@ export function SignIn(props: { api: RouterApi; onSignedIn: (session: Session) =
           {busy() ? 'Waiting for your wallet…' : 'Connect wallet and sign in'}
         </button>
       </Show>
-      <Show when={error()}>{(failure) => <ErrorNotice error={failure()} />}</Show>
+      <Show when={failure()}>{(error) => <ErrorNotice error={error()} />}</Show>
     </main>
   )
 }

@@ -5,8 +5,7 @@ import type { ComponentLogger, ConnectionEncrypter, Logger, MessageStream } from
 const noop = () => {}
 
 /**
- * libp2p's loggers for the components `DEBUG` enables, and one shared silent logger for the
- * rest. libp2p makes several loggers for every stream it opens, and its default creates each
+ * libp2p's loggers for the components `DEBUG` enables, and cheap silent ones for the rest. libp2p makes several loggers for every stream it opens, and its default creates each
  * through `debug`, which asks `isatty` about stderr every time: eight system calls per
  * inference request, for lines nobody reads. `DEBUG=libp2p:*` still shows everything.
  */
