@@ -127,9 +127,10 @@ describe('openai engine', () => {
       .catch((e: unknown) => e)
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
 
-    upstream.setDown(true)
+    // Its model list still answers, so the health check (every 200 ms here) cannot withdraw the
+    // model before the request arrives, which would make it a 404.
+    upstream.setDown('inference')
     try {
-      // No SDK retry: a retry after its backoff can find the models already withdrawn by the health check (404).
       const down = await client.chat.completions
         .create({ model: 'meta-llama/llama-3.1-8b-instruct', messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 })
         .catch((e: unknown) => e)
