@@ -2,12 +2,13 @@ import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { is } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { drizzle as drizzlePglite, PgliteDatabase } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres, PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { PGliteThread } from './pglite-thread.ts'
 import * as schema from './schema/index.ts'
 
 export type Schema = typeof schema
@@ -42,8 +43,10 @@ export async function openDatabase({ url, dataDir }: OpenDatabaseParameters = {}
     return { db: drizzlePostgres({ client, schema }), kind: 'postgres', close: () => client.end({ timeout: 5 }) }
   }
   if (dataDir) await mkdir(dataDir, { recursive: true })
-  const client = await PGlite.create(dataDir)
-  return { db: drizzlePglite({ client, schema }), kind: 'pglite', close: () => client.close() }
+  // On a thread of its own, so that its statements never stop the router's (pglite-thread.ts).
+  const client = await PGliteThread.create(dataDir)
+  // drizzle-orm/pglite calls only `query` and `transaction`, which PGliteThread has.
+  return { db: drizzlePglite({ client: client as unknown as PGlite, schema }), kind: 'pglite', close: () => client.close() }
 }
 
 /**
