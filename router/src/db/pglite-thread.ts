@@ -90,7 +90,7 @@ export class PGliteThread implements PGliteQueries {
   }
 
   query<T>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
-    return this.#call({ op: 'query', sql, params, ...(options?.rowMode ? { rowMode: options.rowMode } : {}) }) as Promise<Results<T>>
+    return this.#query(sql, params, options)
   }
 
   /**
@@ -103,10 +103,7 @@ export class PGliteThread implements PGliteQueries {
     await this.#call({ op: 'begin', tx })
     let result: T
     try {
-      result = await callback({
-        query: <R>(sql: string, params: unknown[] = [], options?: QueryOptions) =>
-          this.#call({ op: 'query', sql, params, tx, ...(options?.rowMode ? { rowMode: options.rowMode } : {}) }) as Promise<Results<R>>,
-      })
+      result = await callback({ query: (sql, params = [], options) => this.#query(sql, params, options, tx) })
     } catch (error) {
       await this.#call({ op: 'end', tx, commit: false })
       throw error
@@ -121,6 +118,12 @@ export class PGliteThread implements PGliteQueries {
     await this.#call({ op: 'close' })
     this.#failure = new Error('PGlite is closed')
     await this.#worker.terminate()
+  }
+
+  /** A query, inside transaction `tx` when given. */
+  #query<T>(sql: string, params: unknown[], options: QueryOptions | undefined, tx?: number): Promise<Results<T>> {
+    const rowMode = options?.rowMode
+    return this.#call({ op: 'query', sql, params, ...(rowMode ? { rowMode } : {}), ...(tx === undefined ? {} : { tx }) }) as Promise<Results<T>>
   }
 
   #call(body: RequestBody): Promise<unknown> {
