@@ -5,6 +5,7 @@ import { requestCost } from '@agora/protocol'
 import type { Database } from '../db/index.ts'
 import { getAccount } from '../db/queries/accounts.ts'
 import { getGeneration } from '../db/queries/generations.ts'
+import { listJournal } from '../db/queries/usage.ts'
 import { creditJournal, holds, keyUsageDaily, type JournalKind } from '../db/schema/index.ts'
 import { fundedAccount, testDrivers, useTestDatabase } from '../db/testing.ts'
 import { GroupCommit } from './group-commit.ts'
@@ -71,6 +72,28 @@ describe.each(await testDrivers())('holds on %s', (driver) => {
     ])
     expect(await getGeneration(test.db, { id: done.id, accountId: account.id })).toMatchObject({ cost: 450n, keyId: key.id, promptTokens: 1000, status: 'completed' })
     await expectConserved(test.db, account.id, 1_000_000n)
+  })
+
+  it("lists a hold's journal rows with the hold's key and the generation settled from it", async () => {
+    const { account, key } = await fundedAccount(test.db, 1_000n)
+    const [settled, released] = await placeHolds(test.db, [
+      { accountId: account.id, keyId: key.id, amount: 300n, deadline: IN_A_MINUTE() },
+      { accountId: account.id, keyId: key.id, amount: 200n, deadline: IN_A_MINUTE() },
+    ])
+    if (!settled?.ok || !released?.ok) throw new Error('hold refused')
+    const done = generation()
+    await settleHold(test.db, { holdId: settled.hold.id, charge: 120n, generation: done })
+    await releaseHold(test.db, { holdId: released.hold.id })
+
+    const entries = await listJournal(test.db, { accountId: account.id })
+    expect(entries.map(({ kind, amount, keyId, holdId, generationId }) => ({ kind, amount, keyId, holdId, generationId }))).toEqual([
+      { kind: 'release', amount: 200n, keyId: key.id, holdId: released.hold.id, generationId: null },
+      { kind: 'charge', amount: -120n, keyId: key.id, holdId: settled.hold.id, generationId: done.id },
+      { kind: 'release', amount: 300n, keyId: key.id, holdId: settled.hold.id, generationId: done.id },
+      { kind: 'hold', amount: -200n, keyId: key.id, holdId: released.hold.id, generationId: null },
+      { kind: 'hold', amount: -300n, keyId: key.id, holdId: settled.hold.id, generationId: null },
+      { kind: 'deposit', amount: 1_000n, keyId: null, holdId: null, generationId: null },
+    ])
   })
 
   it('clamps a charge to its hold and records the shortfall', async () => {

@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../index.ts'
-import { apiKeys, creditJournal, generations, type Generation, type JournalEntry } from '../schema/index.ts'
+import { apiKeys, creditJournal, generations, holds, type Generation, type JournalEntry } from '../schema/index.ts'
 
 export type UsageGroup = 'day' | 'model' | 'key'
 
@@ -72,14 +72,27 @@ export async function listGenerations(db: Database, { limit = 100, offset = 0, .
 }
 
 /**
- * An account's journal, newest first: every change of its balance.
+ * An account's journal, newest first: every change of its balance. A hold's rows (hold,
+ * release, charge) store only the hold; their key is the hold's and, once it settled, their
+ * generation the one settled from it, which this joins in.
  * @example
  * const entries = await listJournal(db, { accountId, limit: 50 })
  */
 export async function listJournal(db: Database, { accountId, limit = 100, before }: { accountId: string; limit?: number; before?: number | undefined }): Promise<JournalEntry[]> {
   const where: SQL[] = [eq(creditJournal.accountId, accountId)]
   if (before !== undefined) where.push(lt(creditJournal.id, before))
-  return db.select().from(creditJournal).where(and(...where)).orderBy(desc(creditJournal.id)).limit(limit)
+  return db
+    .select({
+      ...getTableColumns(creditJournal),
+      keyId: sql<string | null>`coalesce(${creditJournal.keyId}, ${holds.keyId})`,
+      generationId: sql<string | null>`coalesce(${creditJournal.generationId}, CASE WHEN ${creditJournal.kind} IN ('charge', 'release') THEN ${generations.id} END)`,
+    })
+    .from(creditJournal)
+    .leftJoin(holds, eq(holds.id, creditJournal.holdId))
+    .leftJoin(generations, eq(generations.holdId, creditJournal.holdId))
+    .where(and(...where))
+    .orderBy(desc(creditJournal.id))
+    .limit(limit)
 }
 
 /** What a provider peer served, over every account. */

@@ -26,8 +26,11 @@ export const creditJournal = pgTable(
     kind: journalKind('kind').notNull(),
     /** Signed micro-USD added to the balance. */
     amount: bigint('amount', { mode: 'bigint' }).notNull(),
+    /** Null on a hold's rows, which reach their key through `hold_id` (listJournal joins it in); older rows may carry it. */
     keyId: uuid('key_id').references(() => apiKeys.id),
+    /** The hold a `hold`, `release` or `charge` row belongs to. */
     holdId: uuid('hold_id').references(() => holds.id),
+    /** Null on a hold's rows: its generation is the one whose `hold_id` it is (listJournal joins it in). */
     generationId: text('generation_id').references(() => generations.id),
     /** Idempotency reference, e.g. `<tx hash>:<log index>` for a deposit. */
     ref: text('ref').unique(),
