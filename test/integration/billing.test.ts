@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it, expect } from 'vitest'
 import OpenAI from 'openai'
 import { createDevEngine, type Engine } from '@agora/provider-node'
-import { creditsSummary, recomputeBalance } from '@agora/router'
+import { adjust, creditsSummary, recomputeBalance } from '@agora/router'
 import { fundedAccount } from '@agora/router/testing'
 import { requestCost } from '@agora/protocol'
 import { startMarketplace, waitFor, type Marketplace } from '../fixtures/marketplace.ts'
@@ -117,6 +117,22 @@ describe('who may make a request', () => {
     expect(error.code).toBe('insufficient_credits')
     const summary = (await creditsSummary(db(), account.id))!
     expect(summary).toMatchObject({ balance: 10n, used: 0n, held: 0n })
+  })
+
+  it('402 insufficient_credits when the balance was spent elsewhere since the router last saw it, and nothing is charged', async () => {
+    const { client, account } = await customer(10_000_000n)
+    await client.chat.completions.create({ model: 'dev/chat', messages: [{ role: 'user', content: 'hi' }] })
+    // The router has seen the balance; another replica (here, an adjustment) spends it.
+    const before = (await creditsSummary(db(), account.id))!
+    await adjust(db(), { accountId: account.id, amount: -before.balance, note: 'spent elsewhere' })
+
+    const error = (await client.chat.completions.create({ model: 'dev/chat', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+    expect(error.status).toBe(402)
+    expect(error.code).toBe('insufficient_credits')
+    const stream = await client.chat.completions.create({ model: 'dev/chat', messages: [{ role: 'user', content: 'hi' }], stream: true }).catch((e: unknown) => e)
+    expect(stream).toMatchObject({ status: 402 })
+    expect(await creditsSummary(db(), account.id)).toMatchObject({ balance: 0n, used: before.used, held: 0n })
+    await expectConserved(account.id)
   })
 
   it("402 key_limit_exceeded once a key's spend limit is reached, while the account still has credits", async () => {

@@ -59,6 +59,23 @@ interface CachedSpend {
   readAt: number
 }
 
+/** An account's balance as this router last saw it, less the holds it has sent but not seen placed. */
+interface KnownBalance {
+  balance: bigint
+  pending: bigint
+}
+
+/** A hold on its way; see {@link BillingGateway.startHold}. */
+export interface StartedHold {
+  placed: Promise<PlacedHold | null>
+  /**
+   * The balance this router last saw covers the hold, its other holds in flight included, so
+   * the request may go on beside it rather than wait: only a change made elsewhere (another
+   * replica, a withdrawal) since then refuses it.
+   */
+  ahead: boolean
+}
+
 /**
  * The router's billing on the request path: which key is calling, whether it may, and
  * holding, charging and releasing its credits. Two database round trips per request at
@@ -73,6 +90,7 @@ export class BillingGateway {
   readonly #keys: LRUCache<string, { key: ApiKey | null }>
   readonly #spend = new Map<string, CachedSpend>()
   readonly #spendCacheMs: number
+  readonly #balances = new LRUCache<string, KnownBalance>({ max: 50_000 })
   readonly #holds: GroupCommit<PlaceHoldParameters, PlaceHoldReturnType>
   readonly #settlements: GroupCommit<SettleHoldParameters, SettleHoldReturnType>
   /** Whether requests are held and charged; see {@link BillingGatewayParameters.charging}. */
@@ -136,11 +154,33 @@ export class BillingGateway {
       }
     }
     const placed = await this.#holds.submit({ accountId: key.accountId, keyId: key.id, amount, deadline })
+    this.#sawBalance(key.accountId, placed.balance)
     if (!placed.ok) {
       throw new InsufficientCreditsError(`Insufficient credits: this request may cost up to $${formatUsd(amount)}, the balance is $${formatUsd(placed.balance)}`)
     }
     this.#adjustSpend(key.id, { held: amount })
     return placed.hold
+  }
+
+  /**
+   * Starts {@link hold} and says whether the request may go on before it is placed: when the
+   * account's balance as this router last saw it (from its own holds, settlements and
+   * releases), less its holds still in flight, covers `amount`. The hold is then off the
+   * request's critical path; a refusal after all must stop the request before its first byte
+   * reaches the client. An account this router has not seen yet, or one near empty, waits.
+   * @example
+   * const { placed, ahead } = billing.startHold(key, amount, deadline)
+   * const hold = ahead ? undefined : await placed
+   */
+  startHold(key: ApiKey, amount: bigint, deadline: Date): StartedHold {
+    const known = this.charging ? this.#balances.get(key.accountId) : undefined
+    const ahead = known !== undefined && known.balance - known.pending >= amount
+    if (!ahead) return { placed: this.hold(key, amount, deadline), ahead }
+    known.pending += amount
+    const placed = this.hold(key, amount, deadline).finally(() => {
+      known.pending -= amount
+    })
+    return { placed, ahead }
   }
 
   /**
@@ -165,6 +205,7 @@ export class BillingGateway {
       this.#log.error({ holdId: hold.id, generation: generation.id, cost: cost.toString() }, 'hold was no longer open at settlement: request not charged')
       return { cost: 0n, costUsd: 0 }
     }
+    this.#sawBalance(key.accountId, settled.balance)
     if (settled.shortfall > 0n) this.#log.warn({ holdId: hold.id, shortfall: settled.shortfall.toString() }, 'cost exceeded the hold')
     this.#adjustSpend(key.id, { held: -hold.amount, spent: settled.charged })
     return { cost: settled.charged, costUsd: usdNumber(settled.charged) }
@@ -174,7 +215,9 @@ export class BillingGateway {
   async release(key: ApiKey, hold: PlacedHold | null): Promise<void> {
     if (!hold) return
     const released = await releaseHold(this.db, { holdId: hold.id })
-    if (released.ok) this.#adjustSpend(key.id, { held: -hold.amount })
+    if (!released.ok) return
+    this.#adjustSpend(key.id, { held: -hold.amount })
+    this.#sawBalance(key.accountId, released.balance)
   }
 
   /** Releases holds whose deadline passed (their router crashed or lost them). */
@@ -191,6 +234,12 @@ export class BillingGateway {
     const spend = await keySpend(this.db, key)
     this.#spend.set(key.id, { spend, readAt: now })
     return spend
+  }
+
+  #sawBalance(accountId: string, balance: bigint): void {
+    const known = this.#balances.get(accountId)
+    if (known) known.balance = balance
+    else this.#balances.set(accountId, { balance, pending: 0n })
   }
 
   /** Keeps a cached period spend current between reads with what this router did. */

@@ -63,7 +63,8 @@ const DONE = encoder.encode('data: [DONE]\n\n')
  *
  * 1. plan the attempts (routing), check the key may make them, hold the most they can cost;
  * 2. try providers in order until one sends its first frame (fallback happens only before
- *    the first byte reaches the client);
+ *    the first byte reaches the client); when the balance this router last saw covers the
+ *    hold, this starts beside the hold instead of after it, and a refused hold stops it;
  * 3. relay JSON or SSE, counting what was delivered;
  * 4. charge the usage, bounded by what was delivered, and release the rest of the hold,
  *    storing the provider's receipt with the generation when it agrees with that usage.
@@ -87,7 +88,8 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
     return cost > most ? cost : most
   }, 0n)
   const deadline = startedAt + ctx.requestTimeoutMs
-  const hold = await ctx.billing.hold(key, holdAmount, new Date(deadline + ctx.holdGraceMs))
+  const holding = ctx.billing.startHold(key, holdAmount, new Date(deadline + ctx.holdGraceMs))
+  let hold = holding.ahead ? null : await holding.placed
 
   const generationId = `gen-${startedAt.toString(36)}-${randomBytes(9).toString('base64url')}`
   const controller = new AbortController()
@@ -99,11 +101,26 @@ export async function relay(ctx: RelayContext, { kind, body, headers: requestHea
     clientSignal.removeEventListener('abort', onClientGone)
   }
 
-  let served: Served
+  // A hold refused while the request is on its way stops it: the refusal is what the client gets.
+  if (holding.ahead) holding.placed.catch((refused: unknown) => controller.abort(refused instanceof MarketError ? refused : new InternalError(refused)))
+  let served: Served | undefined
   try {
     served = await firstAnswer(ctx, plan.attempts, { kind, body, generationId, deadline, streaming, sessionId }, controller.signal)
+    if (holding.ahead) hold = await holding.placed
   } catch (error) {
     finish()
+    if (served) {
+      served.session.abort(failure(error, controller.signal))
+      served.tracker.abandon()
+    }
+    if (holding.ahead) {
+      const placed = await holding.placed.then(
+        (placedHold) => ({ placedHold }),
+        (refused: unknown) => ({ refused }),
+      )
+      if ('refused' in placed) throw placed.refused
+      hold = placed.placedHold
+    }
     await ctx.billing.release(key, hold).catch((releaseError: unknown) => ctx.log.error({ err: releaseError, holdId: hold?.id }, 'could not release a hold'))
     throw error
   }
@@ -372,9 +389,12 @@ function errorFromFrame(error: FrameError): MarketError {
   return new MarketError(error.status, error.type, error.code, error.message, { param: error.param })
 }
 
-/** What a failure means for the client: the deadline, the client leaving, or the provider's fault. */
+/**
+ * What a failure means for the client: why the request was aborted (the deadline, the client
+ * leaving, its hold refused), or else the provider's fault.
+ */
 function failure(error: unknown, signal: AbortSignal): MarketError {
-  if (signal.aborted && (signal.reason instanceof DeadlineError || signal.reason instanceof ClientClosedError)) return signal.reason
+  if (signal.aborted && signal.reason instanceof MarketError) return signal.reason
   if (error instanceof MarketError) return error
   return new ProviderError('the provider failed to complete the request', { cause: error })
 }

@@ -3,6 +3,8 @@ import {
   BusyError,
   ClientClosedError,
   DeadlineError,
+  InsufficientCreditsError,
+  InternalError,
   InvalidRequestError,
   MalformedFrameError,
   MarketError,
@@ -31,10 +33,12 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new MarketError(502, 'provider_error', 'provider_busy', 'upstream 503'))).toBe('busy')
   })
 
-  it('does not blame the provider for the request’s own 4xx or the client leaving', () => {
+  it('does not blame the provider for the request’s own 4xx, the client leaving or the router’s own failure', () => {
     expect(classifyFailure(new InvalidRequestError('bad tool_choice', { param: 'tool_choice' }))).toBeUndefined()
     expect(classifyFailure(new MarketError(400, 'invalid_request_error', 'upstream_rejected_request', 'context too long'))).toBeUndefined()
     expect(classifyFailure(new ModelNotFoundError('m'))).toBeUndefined()
     expect(classifyFailure(new ClientClosedError())).toBeUndefined()
+    expect(classifyFailure(new InsufficientCreditsError('the balance was spent elsewhere'))).toBeUndefined()
+    expect(classifyFailure(new InternalError(new Error('the ledger is unreachable')))).toBeUndefined()
   })
 })

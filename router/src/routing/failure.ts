@@ -1,4 +1,4 @@
-import { MalformedFrameError, MarketError, ProviderError } from '@agora/protocol'
+import { InternalError, MalformedFrameError, MarketError, ProviderError } from '@agora/protocol'
 
 /**
  * Why an attempt failed, when it is the provider's fault. `connection` cools down the
@@ -9,8 +9,8 @@ export type FailureKind = 'connection' | 'timeout' | 'malformed' | 'server' | 'b
 
 /**
  * What a failed attempt says about the provider, or undefined when it says nothing: the
- * client went away, or the request itself was refused (a 4xx other than 408 and 429),
- * which another provider would refuse too.
+ * client went away, the router failed on its own (`InternalError`), or the request itself
+ * was refused (a 4xx other than 408 and 429), which another provider would refuse too.
  *
  * Takes a raw error (a dial or stream error, `MalformedFrameError`) or the `MarketError`
  * the relay made of it; a `ProviderError` is judged by its cause when it has one.
@@ -26,7 +26,8 @@ export function classifyFailure(error: unknown): FailureKind | undefined {
 }
 
 function classifyMarketError(error: MarketError): FailureKind | undefined {
-  if (error.status === 499) return undefined
+  // The router's own failure (its ledger, say), not a provider's 5xx, which arrives as a plain MarketError.
+  if (error.status === 499 || error instanceof InternalError) return undefined
   if (error.status === 504 || error.status === 408) return 'timeout'
   if (error.status === 429 || error.code === 'provider_busy') return 'busy'
   if (error.status < 500) return undefined
