@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 
 /** CPU time counters, in clock ticks, at one moment. */
 export interface CpuSnapshot {
@@ -51,4 +51,28 @@ export function backgroundShare(before: CpuSnapshot, after: CpuSnapshot): number
   const total = after.machineTotal - before.machineTotal
   const others = after.machineBusy - before.machineBusy - (after.processes - before.processes)
   return total > 0 ? Math.max(0, others) / total : 0
+}
+
+/**
+ * Milliseconds of CPU each kind of thread of process `pid` has used so far (Linux only), by
+ * thread name without its number: Node's `MainThread`, a worker thread's name (PGlite's
+ * runs as `WorkerThread`), V8's garbage-collector and compiler helpers (`V8Worker`), libuv's
+ * pool (`libuv-worker`). Threads that have exited are not counted.
+ * @example
+ * const before = await threadCpuMs(market.pid) // … run load … then subtract per name
+ */
+export async function threadCpuMs(pid: number): Promise<Record<string, number>> {
+  const byName: Record<string, number> = {}
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    let text: string
+    try {
+      text = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue // the thread exited meanwhile
+    }
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')).replace(/[-_ ]?\d+$/, '')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    byName[name] = (byName[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+  }
+  return byName
 }

@@ -18,7 +18,15 @@ export interface PathSet {
    * requests/s to what else the machine runs; a PostgreSQL server's own CPU is not in it.
    */
   cpuMsPerRequest: Record<PathName, number>
+  /**
+   * The marketplace processes' CPU milliseconds per completed request by kind of thread
+   * (`threadCpuMs` in cpu.ts): where billing's CPU goes. Absent from results written before it was measured.
+   */
+  threadCpuMsPerRequest?: Record<MarketPath, Record<string, number>>
 }
+
+/** The paths served by a marketplace process. */
+export type MarketPath = Exclude<PathName, 'direct'>
 
 /** The paths, in the order a phase's first slice takes them. */
 export const PATHS = ['direct', 'unbilled', 'via'] as const
@@ -112,6 +120,14 @@ const mib = (value: number) => `${value.toFixed(1)} MiB`
 const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US')} req/s`
 const signedPercent = (value: number) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)} %`
 
+/** What the threads of a marketplace process do, by the name Linux gives them. */
+const THREAD_ROLES: Record<string, string> = {
+  MainThread: 'Router and provider node: HTTP, libp2p, relay, billing logic',
+  WorkerThread: 'Embedded PGlite',
+  V8Worker: "V8's garbage-collector and compiler helpers",
+  'libuv-worker': "libuv's thread pool",
+}
+
 /**
  * The results as a markdown report: the comparison table, memory, and the conditions of
  * the run (a figure without them means little).
@@ -139,6 +155,15 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     return `| ${name} | ${mib(afterStart.rssMiB)} | ${mib(afterRun.peakRssMiB)} | ${mib(afterRun.rssMiB)} |`
   }
 
+  const threads = saturation.threadCpuMsPerRequest
+  const threadNames = threads
+    ? [...new Set([...Object.keys(threads.via), ...Object.keys(threads.unbilled)])]
+        .filter((name) => Math.max(threads.via[name] ?? 0, threads.unbilled[name] ?? 0) >= 0.005)
+        .sort((a, b) => (threads.via[b] ?? 0) - (threads.via[a] ?? 0))
+    : []
+  const threadRow = (name: string) =>
+    `| ${THREAD_ROLES[name] ? `${THREAD_ROLES[name]} (\`${name}\`)` : `\`${name}\``} | ${ms(threads!.unbilled[name] ?? 0)} | ${ms(threads!.via[name] ?? 0)} | ${signedMs((threads!.via[name] ?? 0) - (threads!.unbilled[name] ?? 0))} |`
+
   return [
     `# Agora benchmark: ${results.label}`,
     '',
@@ -164,6 +189,14 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     '',
     `Added latency is the difference of two paths' percentiles, not a percentile of per-request differences.`,
     '',
+    ...(threads
+      ? [
+          `| Marketplace CPU per request at saturation, by thread (${marketplaceMemory.scope}) | Billing off | Billing on | Added by billing |`,
+          '|---|---|---|---|',
+          ...threadNames.map(threadRow),
+          '',
+        ]
+      : []),
     `| Marketplace process memory (${marketplaceMemory.scope}) | After start | Peak (VmHWM) | After run |`,
     '|---|---|---|---|',
     memoryRow('RSS, billing on', 'via'),

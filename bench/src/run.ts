@@ -9,12 +9,12 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseBenchConfig, type BenchConfig } from './config.ts'
-import { backgroundShare, cpuSnapshot, processCpuMs } from './cpu.ts'
+import { backgroundShare, cpuSnapshot, processCpuMs, threadCpuMs } from './cpu.ts'
 import { chatBody, chatExchange, completionText, openTarget, streamExchange } from './exchanges.ts'
 import { LoadRecorder, type Exchange } from './load.ts'
 import { machineInfo } from './machine.ts'
 import { startMarketplaceProcess, startMockUpstreamProcess, type ChildProcessHandle, type MarketplaceReady } from './processes.ts'
-import { PATHS, PHASES, checkTargets, failed, renderMarkdown, type BenchResults, type PathName, type PathSet } from './report.ts'
+import { PATHS, PHASES, checkTargets, failed, renderMarkdown, type BenchResults, type MarketPath, type PathName, type PathSet } from './report.ts'
 import { sourceRevision } from './revision.ts'
 import { readMemory } from './rss.ts'
 
@@ -50,6 +50,7 @@ function openLoad(endpoint: Endpoint, kind: Kind, concurrency: number): { exchan
  */
 async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>, name: string, kind: Kind, concurrency: number): Promise<PathSet> {
   const cpuMs = Object.fromEntries(PATHS.map((path) => [path, 0])) as Record<PathName, number>
+  const threadMs: Record<MarketPath, Record<string, number>> = { unbilled: {}, via: {} }
   const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
@@ -60,13 +61,18 @@ async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>,
     for (let round = 0; round < config.rounds; round++) {
       for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) {
         const before = await processCpuMs(endpoints[path].pid)
+        const threadsBefore = path === 'direct' ? {} : await threadCpuMs(endpoints[path].pid)
         await recorders[path].run(loads[path].exchange, sliceMs)
         cpuMs[path] += (await processCpuMs(endpoints[path].pid)) - before
+        if (path !== 'direct') {
+          for (const [name, ms] of Object.entries(await threadCpuMs(endpoints[path].pid))) threadMs[path][name] = (threadMs[path][name] ?? 0) + ms - (threadsBefore[name] ?? 0)
+        }
       }
     }
     const results = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
     const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, results[path].requests ? cpuMs[path] / results[path].requests : 0])) as Record<PathName, number>
-    const set: PathSet = { ...results, cpuMsPerRequest }
+    const perRequest = (path: MarketPath) => Object.fromEntries(Object.entries(threadMs[path]).map(([name, ms]) => [name, results[path].requests ? ms / results[path].requests : 0]))
+    const set: PathSet = { ...results, cpuMsPerRequest, threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') } }
     for (const path of PATHS) {
       const { requests, errors, requestsPerSecond, latency } = set[path]
       log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, ${cpuMsPerRequest[path].toFixed(3)} CPU ms/request`)
