@@ -15,6 +15,8 @@ const Settings = z.strictObject({
   rounds: count.default(5),
   concurrency: count.default(64),
   'saturation-concurrency': count.default(256),
+  'saturation-seconds': z.coerce.number().positive().default(30),
+  'saturation-rounds': count.default(15),
   'ttft-concurrency': count.default(1),
   label: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash and underscore only').default('skeleton'),
 })
@@ -39,6 +41,13 @@ export const BenchConfig = Settings.transform((s) => ({
   concurrency: s.concurrency,
   /** Closed-loop clients used to find requests/s at saturation. */
   saturationConcurrency: s['saturation-concurrency'],
+  /**
+   * `seconds` and `rounds` of the saturation phase, longer than the others: billing's share of
+   * requests/s is judged there, and one round's pair of slices varies by several points on a
+   * shared 2-core machine, so it takes many rounds.
+   */
+  saturationSeconds: s['saturation-seconds'],
+  saturationRounds: s['saturation-rounds'],
   ttftConcurrency: s['ttft-concurrency'],
   /** Names the result files, `results/<label>.json` and `.md`. */
   label: s.label,

@@ -54,8 +54,10 @@ export class LoadRecorder {
    * const recorder = new LoadRecorder(64)
    * await recorder.run(chatExchange(target, body), 10_000)
    * const result = recorder.result()
+   * @returns this run's own successful exchanges per second
    */
-  async run(exchange: Exchange, durationMs: number): Promise<void> {
+  async run(exchange: Exchange, durationMs: number): Promise<number> {
+    const before = this.#histogram.totalCount
     const started = performance.now()
     const deadline = started + durationMs
     const client = async () => {
@@ -69,7 +71,9 @@ export class LoadRecorder {
       }
     }
     await Promise.all(Array.from({ length: this.concurrency }, client))
-    this.#elapsedMs += performance.now() - started
+    const elapsedMs = performance.now() - started
+    this.#elapsedMs += elapsedMs
+    return elapsedMs > 0 ? ((this.#histogram.totalCount - before) * 1000) / elapsedMs : 0
   }
 
   /** The figures so far; frees the histogram, so call it once, at the end. */

@@ -23,6 +23,12 @@ export interface PathSet {
    * (`threadCpuMs` in cpu.ts): where billing's CPU goes. Absent from results written before it was measured.
    */
   threadCpuMsPerRequest?: Record<MarketPath, Record<string, number>>
+  /**
+   * The marketplace paths' requests/s in each of the phase's alternating slices, in order:
+   * round i's billing off and on ran seconds apart, so their ratio is one paired estimate
+   * of what billing costs. Absent from results written before it was measured.
+   */
+  roundsPerSecond?: Record<MarketPath, number[]>
 }
 
 /** The paths served by a marketplace process. */
@@ -107,6 +113,17 @@ function billingCost({ unbilled, via }: PathSet): number | null {
   return (1 - via.requestsPerSecond / unbilled.requestsPerSecond) * 100
 }
 
+/** {@link billingCost} in each round of alternating slices, sorted: how far one run's figure can be trusted. */
+function billingCostByRound({ roundsPerSecond }: PathSet): number[] {
+  if (!roundsPerSecond) return []
+  return roundsPerSecond.via
+    .flatMap((via, i) => {
+      const unbilled = roundsPerSecond.unbilled[i]
+      return unbilled ? [(1 - via / unbilled) * 100] : []
+    })
+    .sort((a, b) => a - b)
+}
+
 /** The same loss implied by the marketplace process's CPU per request, were that process the bottleneck. */
 function billingCpuCost({ cpuMsPerRequest }: PathSet): number | null {
   if (!cpuMsPerRequest.via) return null
@@ -118,6 +135,13 @@ const signedMs = (value: number | null) => (value === null ? '—' : `${value < 
 const percentileMs = (result: LoadResult, percentile: Percentile) => (result.requests === 0 ? '—' : ms(result.latency[percentile]))
 const mib = (value: number) => `${value.toFixed(1)} MiB`
 const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US')} req/s`
+const percent = (value: number) => `${value < 0 ? '−' : ''}${Math.abs(value).toFixed(0)} %`
+/** The `q` quantile (0–1) of sorted `values`, interpolated between neighbours. */
+const quantile = (values: number[], q: number) => {
+  const at = (values.length - 1) * q
+  const below = values[Math.floor(at)]!
+  return below + (values[Math.ceil(at)]! - below) * (at - Math.floor(at))
+}
 const signedPercent = (value: number) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)} %`
 
 /** What the threads of a marketplace process do, by the name Linux gives them. */
@@ -149,6 +173,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     ),
   )
   const cost = billingCost(saturation)
+  const byRound = billingCostByRound(saturation)
   const c = config.concurrency
   const memoryRow = (name: string, path: 'via' | 'unbilled') => {
     const { afterStart, afterRun } = marketplaceMemory[path]
@@ -172,7 +197,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     '',
     `Mock upstream (own process): ${config.upstreamLatencyMs} ms fixed latency, ${config.tokens} tokens, ${config.interTokenMs} ms between streamed chunks. ` +
       `Ledger of the billed marketplace: ${results.ledger === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'}. ` +
-      `Each phase: ${config.phaseWarmupSeconds} s unrecorded per path, then ${config.seconds} s measured per path in ${config.rounds} alternating slices, after ${config.warmupSeconds} s of warm-up on each path. ` +
+      `Each phase: ${config.phaseWarmupSeconds} s unrecorded per path, then ${config.seconds} s measured per path in ${config.rounds} alternating slices (saturation: ${config.saturationSeconds} s in ${config.saturationRounds}), after ${config.warmupSeconds} s of warm-up on each path. ` +
       'Load generator, mock upstream and the two marketplaces (billing off, billing on) are four processes sharing this machine, only one path loaded at a time; ' +
       `other processes used ${(results.otherProcessesCpuShare * 100).toFixed(0)} % of its CPU during the run.`,
     '',
@@ -183,6 +208,11 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
     latencyRow(`Chat latency p50, concurrency ${c}`, chatConcurrent, 'p50Ms', '—', ''),
     latencyRow(`Chat latency p99, concurrency ${c}`, chatConcurrent, 'p99Ms', '—', ''),
     `| Requests/s at saturation (concurrency ${config.saturationConcurrency}) | ${PATHS.map((path) => perSecond(rps(path))).join(' | ')} | ${signedPercent((rps('via') / rps('direct') - 1) * 100)} | ${cost === null ? '—' : signedPercent(-cost)} | ${verdict('throughput cost of billing, saturation')} | |`,
+    ...(byRound.length
+      ? [
+          `| Requests/s lost to billing per round (a billing-off slice and the billing-on slice beside it), ${byRound.length} rounds | — | — | — | — | median ${percent(quantile(byRound, 0.5))}; middle half ${percent(quantile(byRound, 0.25))} to ${percent(quantile(byRound, 0.75))}; all ${percent(byRound[0]!)} to ${percent(byRound.at(-1)!)} | — | |`,
+        ]
+      : []),
     `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
     latencyRow(`Time to first token p50, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p50Ms', '—', 'Portkey +29 ms'),
     latencyRow(`Time to first token p99, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p99Ms', '—', ''),

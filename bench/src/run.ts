@@ -45,24 +45,33 @@ function openLoad(endpoint: Endpoint, kind: Kind, concurrency: number): { exchan
 
 /**
  * One phase on every path: an unrecorded warm-up of each at the phase's concurrency, then
- * `config.rounds` alternating slices per path, so that drift in the machine's state during
+ * `rounds` alternating slices per path (`config.rounds` unless given), so that drift in the machine's state during
  * the phase weighs on every path alike.
  */
-async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>, name: string, kind: Kind, concurrency: number): Promise<PathSet> {
+async function phase(
+  config: BenchConfig,
+  endpoints: Record<PathName, Endpoint>,
+  name: string,
+  kind: Kind,
+  concurrency: number,
+  { seconds, rounds }: { seconds: number; rounds: number } = config,
+): Promise<PathSet> {
   const cpuMs = Object.fromEntries(PATHS.map((path) => [path, 0])) as Record<PathName, number>
   const threadMs: Record<MarketPath, Record<string, number>> = { unbilled: {}, via: {} }
+  const roundsPerSecond: Record<MarketPath, number[]> = { unbilled: [], via: [] }
   const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
       for (const path of PATHS) await new LoadRecorder(concurrency).run(loads[path].exchange, config.phaseWarmupSeconds * 1000)
     }
     const recorders = Object.fromEntries(PATHS.map((path) => [path, new LoadRecorder(concurrency)])) as Record<PathName, LoadRecorder>
-    const sliceMs = (config.seconds * 1000) / config.rounds
-    for (let round = 0; round < config.rounds; round++) {
+    const sliceMs = (seconds * 1000) / rounds
+    for (let round = 0; round < rounds; round++) {
       for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) {
         const before = await processCpuMs(endpoints[path].pid)
         const threadsBefore = path === 'direct' ? {} : await threadCpuMs(endpoints[path].pid)
-        await recorders[path].run(loads[path].exchange, sliceMs)
+        const perSecond = await recorders[path].run(loads[path].exchange, sliceMs)
+        if (path !== 'direct') roundsPerSecond[path].push(perSecond)
         cpuMs[path] += (await processCpuMs(endpoints[path].pid)) - before
         if (path !== 'direct') {
           for (const [name, ms] of Object.entries(await threadCpuMs(endpoints[path].pid))) threadMs[path][name] = (threadMs[path][name] ?? 0) + ms - (threadsBefore[name] ?? 0)
@@ -72,7 +81,7 @@ async function phase(config: BenchConfig, endpoints: Record<PathName, Endpoint>,
     const results = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
     const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, results[path].requests ? cpuMs[path] / results[path].requests : 0])) as Record<PathName, number>
     const perRequest = (path: MarketPath) => Object.fromEntries(Object.entries(threadMs[path]).map(([name, ms]) => [name, results[path].requests ? ms / results[path].requests : 0]))
-    const set: PathSet = { ...results, cpuMsPerRequest, threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') } }
+    const set: PathSet = { ...results, cpuMsPerRequest, threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') }, roundsPerSecond }
     for (const path of PATHS) {
       const { requests, errors, requestsPerSecond, latency } = set[path]
       log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, ${cpuMsPerRequest[path].toFixed(3)} CPU ms/request`)
@@ -117,7 +126,10 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
 
   const chatSerial = await phase(config, endpoints, 'chat c=1', 'chat', 1)
   const chatConcurrent = await phase(config, endpoints, `chat c=${config.concurrency}`, 'chat', config.concurrency)
-  const saturation = await phase(config, endpoints, `saturation c=${config.saturationConcurrency}`, 'chat', config.saturationConcurrency)
+  const saturation = await phase(config, endpoints, `saturation c=${config.saturationConcurrency}`, 'chat', config.saturationConcurrency, {
+    seconds: config.saturationSeconds,
+    rounds: config.saturationRounds,
+  })
   const timeToFirstToken = await phase(config, endpoints, `ttft c=${config.ttftConcurrency}`, 'stream', config.ttftConcurrency)
   // Let closed sockets and finished requests be released before the last reading.
   await sleep(1_000)
