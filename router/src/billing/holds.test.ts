@@ -48,7 +48,24 @@ async function expectConserved(db: Database, accountId: string, deposited: bigin
   expect(balance).toBe(deposited - totals!.charged - totals!.open)
   const summary = (await creditsSummary(db, accountId))!
   expect(summary).toMatchObject({ deposited, used: totals!.charged, held: totals!.open, balance })
+  await expectReferencesSound(db, accountId)
   return balance
+}
+
+/**
+ * What the foreign keys dropped by migration 0007 checked, which the ledger's statements keep
+ * by construction: each of the account's holds, generations and hold journal rows points at
+ * a hold of the same account (and key), and every hold at an account that exists.
+ */
+async function expectReferencesSound(db: Database, accountId: string): Promise<void> {
+  const rows = await db.execute(sql`SELECT
+      (SELECT count(*) FROM holds h WHERE h.account_id = ${accountId} AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id))::integer AS holds_without_account,
+      (SELECT count(*) FROM generations g WHERE g.account_id = ${accountId}
+        AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = g.hold_id AND h.account_id = g.account_id AND h.key_id = g.key_id))::integer AS generations_without_hold,
+      (SELECT count(*) FROM credit_journal j WHERE j.account_id = ${accountId} AND j.hold_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = j.hold_id AND h.account_id = j.account_id))::integer AS journal_rows_without_hold`)
+  const [counts] = (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as Record<string, number>[]
+  expect(counts).toEqual({ holds_without_account: 0, generations_without_hold: 0, journal_rows_without_hold: 0 })
 }
 
 describe.each(await testDrivers())('holds on %s', (driver) => {
@@ -94,6 +111,15 @@ describe.each(await testDrivers())('holds on %s', (driver) => {
       { kind: 'hold', amount: -300n, keyId: key.id, holdId: settled.hold.id, generationId: null },
       { kind: 'deposit', amount: 1_000n, keyId: null, holdId: null, generationId: null },
     ])
+  })
+
+  it('places no hold for an account that does not exist, a zero hold included', async () => {
+    const { key } = await fundedAccount(test.db, 10_000n)
+    const accountId = randomUUID()
+    for (const amount of [100n, 0n]) {
+      expect(await placeHold(test.db, { accountId, keyId: key.id, amount, deadline: IN_A_MINUTE() })).toEqual({ ok: false, reason: 'insufficient_credits', balance: 0n })
+    }
+    expect(await test.db.select().from(holds).where(eq(holds.accountId, accountId))).toEqual([])
   })
 
   it('clamps a charge to its hold and records the shortfall', async () => {

@@ -3,7 +3,6 @@ import { bigint, check, index, pgEnum, pgTable, text, timestamp, uuid } from 'dr
 import { accounts } from './accounts.ts'
 import { apiKeys } from './api-keys.ts'
 import { generations } from './generations.ts'
-import { holds } from './holds.ts'
 
 /**
  * Why a balance changed. `hold` takes credits aside, `release` gives a whole hold back and
@@ -28,8 +27,12 @@ export const creditJournal = pgTable(
     amount: bigint('amount', { mode: 'bigint' }).notNull(),
     /** Null on a hold's rows, which reach their key through `hold_id` (listJournal joins it in); older rows may carry it. */
     keyId: uuid('key_id').references(() => apiKeys.id),
-    /** The hold a `hold`, `release` or `charge` row belongs to. */
-    holdId: uuid('hold_id').references(() => holds.id),
+    /**
+     * The hold a `hold`, `release` or `charge` row belongs to. Only the ledger's statements in
+     * holds.ts write it, from the hold row they insert or close, so no foreign key checks it
+     * again (migration 0007).
+     */
+    holdId: uuid('hold_id'),
     /** Null on a hold's rows: its generation is the one whose `hold_id` it is (listJournal joins it in). */
     generationId: text('generation_id').references(() => generations.id),
     /** Idempotency reference, e.g. `<tx hash>:<log index>` for a deposit. */

@@ -1,8 +1,5 @@
 import { sql } from 'drizzle-orm'
 import { bigint, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { accounts } from './accounts.ts'
-import { apiKeys } from './api-keys.ts'
-import { holds } from './holds.ts'
 import { settlementBatches } from './settlement-batches.ts'
 
 export const generationStatus = pgEnum('generation_status', ['completed', 'failed', 'cancelled'])
@@ -14,15 +11,13 @@ export const generations = pgTable(
   {
     /** The id the client sees (`gen-…`), so `GET /generation?id=` can find it. */
     id: text('id').primaryKey(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
-    keyId: uuid('key_id')
-      .notNull()
-      .references(() => apiKeys.id),
-    holdId: uuid('hold_id')
-      .unique()
-      .references(() => holds.id),
+    // The hold's account and key, and the hold: only ledger_settle_holds writes a generation,
+    // from the hold it closes in the same statement, so these need no foreign keys of their own
+    // (holds.key_id and credit_journal.account_id keep theirs; no account, key or hold is ever
+    // deleted). Each was a check on every request's path (migration 0007).
+    accountId: uuid('account_id').notNull(),
+    keyId: uuid('key_id').notNull(),
+    holdId: uuid('hold_id').unique(),
     model: text('model').notNull(),
     providerPeerId: text('provider_peer_id').notNull(),
     /** Lower-case payout address of the offer the request was served under: settlement credits it. */

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm'
 import { bigint, check, index, pgEnum, pgTable, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { accounts } from './accounts.ts'
 import { apiKeys } from './api-keys.ts'
 
 export const holdStatus = pgEnum('hold_status', ['open', 'settled', 'released'])
@@ -14,9 +13,8 @@ export const holds = pgTable(
   'holds',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id),
+    /** The account whose balance paid for it: ledger_place_holds inserts the hold only for the account row it just debited, so no foreign key checks it again (migration 0007). */
+    accountId: uuid('account_id').notNull(),
     keyId: uuid('key_id')
       .notNull()
       .references(() => apiKeys.id),
