@@ -45,8 +45,9 @@ function openLoad(endpoint: Endpoint, kind: Kind, concurrency: number): { exchan
 
 /**
  * One phase on every path: an unrecorded warm-up of each at the phase's concurrency, then
- * `rounds` alternating slices per path (`config.rounds` unless given), so that drift in the machine's state during
- * the phase weighs on every path alike.
+ * `rounds` alternating slices per path (`config.rounds` unless given), so that drift in the
+ * machine's state during the phase weighs on every path alike. Records each marketplace's CPU
+ * by thread and its requests/s in every slice.
  */
 async function phase(
   config: BenchConfig,
