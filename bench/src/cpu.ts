@@ -24,10 +24,7 @@ export async function cpuSnapshot(pids: number[]): Promise<CpuSnapshot> {
   const machineBusy = user + nice + system + irq + softirq + steal
   let processes = 0
   for (const pid of pids) {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8')
-    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    processes += Number(fields[11]) + Number(fields[12])
+    processes += cpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8'))
   }
   return { machineTotal: machineBusy + idle + iowait, machineBusy, processes }
 }
@@ -35,15 +32,20 @@ export async function cpuSnapshot(pids: number[]): Promise<CpuSnapshot> {
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
+/** User + system clock ticks in the text of a `/proc/<pid>/stat` or `/proc/<pid>/task/<tid>/stat`. */
+function cpuTicks(stat: string): number {
+  // After "pid (comm) ", utime and stime are the 12th and 13th fields; comm may hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
 /**
  * Milliseconds of CPU (user + system) process `pid` has used so far (Linux only).
  * @example
  * const before = await processCpuMs(market.pid) // … run load … then subtract
  */
 export async function processCpuMs(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+  return (cpuTicks(await readFile(`/proc/${pid}/stat`, 'utf8')) * 1000) / TICKS_PER_SECOND
 }
 
 /** The share of the machine's CPU (0–1) that processes other than the measured ones used between two snapshots. */
@@ -71,8 +73,7 @@ export async function threadCpuMs(pid: number): Promise<Record<string, number>> 
       continue // the thread exited meanwhile
     }
     const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')).replace(/[-_ ]?\d+$/, '')
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    byName[name] = (byName[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+    byName[name] = (byName[name] ?? 0) + (cpuTicks(text) * 1000) / TICKS_PER_SECOND
   }
   return byName
 }
