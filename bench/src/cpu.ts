@@ -77,3 +77,25 @@ export async function threadCpuMs(pid: number): Promise<Record<string, number>> 
   }
   return byName
 }
+
+/**
+ * Milliseconds of CPU (user + system) that every running process named `name` has used so far
+ * (Linux only): a server such as PostgreSQL, whose postmaster and one backend per connection
+ * are each a process. Processes that have exited are not counted.
+ * @example
+ * const before = await namedProcessesCpuMs('postgres') // … run load … then subtract
+ */
+export async function namedProcessesCpuMs(name: string): Promise<number> {
+  let ticks = 0
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let text: string
+    try {
+      text = await readFile(`/proc/${entry}/stat`, 'utf8')
+    } catch {
+      continue // the process exited meanwhile
+    }
+    if (text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')) === name) ticks += cpuTicks(text)
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND
+}

@@ -29,6 +29,12 @@ export interface PathSet {
    * of what billing costs. Absent from results written before it was measured.
    */
   roundsPerSecond?: Record<MarketPath, number[]>
+  /**
+   * With a PostgreSQL ledger: the CPU milliseconds its server's processes spent per completed
+   * billed request, on the same machine as the marketplace. Absent for PGlite, which is inside
+   * the marketplace process, and from results written before it was measured.
+   */
+  ledgerServerCpuMsPerRequest?: number
 }
 
 /** The paths served by a marketplace process. */
@@ -124,10 +130,14 @@ function billingCostByRound({ roundsPerSecond }: PathSet): number[] {
     .sort((a, b) => a - b)
 }
 
-/** The same loss implied by the marketplace process's CPU per request, were that process the bottleneck. */
-function billingCpuCost({ cpuMsPerRequest }: PathSet): number | null {
-  if (!cpuMsPerRequest.via) return null
-  return (1 - cpuMsPerRequest.unbilled / cpuMsPerRequest.via) * 100
+/**
+ * The same loss implied by CPU per request, were CPU the bottleneck: the marketplace process's,
+ * plus a PostgreSQL ledger server's on the same machine.
+ */
+function billingCpuCost({ cpuMsPerRequest, ledgerServerCpuMsPerRequest = 0 }: PathSet): number | null {
+  const via = cpuMsPerRequest.via + ledgerServerCpuMsPerRequest
+  if (!via) return null
+  return (1 - cpuMsPerRequest.unbilled / via) * 100
 }
 
 const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 1)} ms`
@@ -186,6 +196,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
         .filter((name) => Math.max(threads.via[name] ?? 0, threads.unbilled[name] ?? 0) >= 0.005)
         .sort((a, b) => (threads.via[b] ?? 0) - (threads.via[a] ?? 0))
     : []
+  const serverCpu = saturation.ledgerServerCpuMsPerRequest
   const threadRow = (name: string) =>
     `| ${THREAD_ROLES[name] ? `${THREAD_ROLES[name]} (\`${name}\`)` : `\`${name}\``} | ${ms(threads!.unbilled[name] ?? 0)} | ${ms(threads!.via[name] ?? 0)} | ${signedMs((threads!.via[name] ?? 0) - (threads!.unbilled[name] ?? 0))} |`
 
@@ -213,7 +224,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
           `| Requests/s lost to billing per round (a billing-off slice and the billing-on slice beside it), ${byRound.length} rounds | — | — | — | — | median ${percent(quantile(byRound, 0.5))}; middle half ${percent(quantile(byRound, 0.25))} to ${percent(quantile(byRound, 0.75))}; all ${percent(byRound[0]!)} to ${percent(byRound.at(-1)!)} | — | |`,
         ]
       : []),
-    `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
+    `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)}${serverCpu === undefined ? '' : `, and ${ms(serverCpu)} in PostgreSQL`} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
     latencyRow(`Time to first token p50, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p50Ms', '—', 'Portkey +29 ms'),
     latencyRow(`Time to first token p99, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p99Ms', '—', ''),
     '',
@@ -224,6 +235,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
           `| Marketplace CPU per request at saturation, by thread (${marketplaceMemory.scope}) | Billing off | Billing on | Added by billing |`,
           '|---|---|---|---|',
           ...threadNames.map(threadRow),
+          ...(serverCpu === undefined ? [] : [`| PostgreSQL server, the ledger (its processes, outside the marketplace) | — | ${ms(serverCpu)} | ${signedMs(serverCpu)} |`]),
           '',
         ]
       : []),

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseBenchConfig, type BenchConfig } from './config.ts'
-import { backgroundShare, cpuSnapshot, processCpuMs, threadCpuMs } from './cpu.ts'
+import { backgroundShare, cpuSnapshot, namedProcessesCpuMs, processCpuMs, threadCpuMs } from './cpu.ts'
 import { chatBody, chatExchange, completionText, openTarget, streamExchange } from './exchanges.ts'
 import { LoadRecorder, type Exchange } from './load.ts'
 import { machineInfo } from './machine.ts'
@@ -60,6 +60,7 @@ async function phase(
   const cpuMs = Object.fromEntries(PATHS.map((path) => [path, 0])) as Record<PathName, number>
   const threadMs: Record<MarketPath, Record<string, number>> = { unbilled: {}, via: {} }
   const roundsPerSecond: Record<MarketPath, number[]> = { unbilled: [], via: [] }
+  let ledgerServerMs = 0
   const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
@@ -71,18 +72,27 @@ async function phase(
       for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) {
         const before = await processCpuMs(endpoints[path].pid)
         const threadsBefore = path === 'direct' ? {} : await threadCpuMs(endpoints[path].pid)
+        const ledgerServer = path === 'via' && databaseUrl ? await namedProcessesCpuMs(LEDGER_SERVER) : undefined
         const perSecond = await recorders[path].run(loads[path].exchange, sliceMs)
         if (path !== 'direct') roundsPerSecond[path].push(perSecond)
         cpuMs[path] += (await processCpuMs(endpoints[path].pid)) - before
         if (path !== 'direct') {
           for (const [name, ms] of Object.entries(await threadCpuMs(endpoints[path].pid))) threadMs[path][name] = (threadMs[path][name] ?? 0) + ms - (threadsBefore[name] ?? 0)
         }
+        // The billed path's PostgreSQL works for it alone (the unbilled marketplace has no ledger).
+        if (ledgerServer !== undefined) ledgerServerMs += (await namedProcessesCpuMs(LEDGER_SERVER)) - ledgerServer
       }
     }
     const results = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
     const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, results[path].requests ? cpuMs[path] / results[path].requests : 0])) as Record<PathName, number>
     const perRequest = (path: MarketPath) => Object.fromEntries(Object.entries(threadMs[path]).map(([name, ms]) => [name, results[path].requests ? ms / results[path].requests : 0]))
-    const set: PathSet = { ...results, cpuMsPerRequest, threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') }, roundsPerSecond }
+    const set: PathSet = {
+      ...results,
+      cpuMsPerRequest,
+      threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') },
+      roundsPerSecond,
+      ...(databaseUrl && results.via.requests ? { ledgerServerCpuMsPerRequest: ledgerServerMs / results.via.requests } : {}),
+    }
     for (const path of PATHS) {
       const { requests, errors, requestsPerSecond, latency } = set[path]
       log(`  ${name} ${path}: ${requests} ok, ${errors} failed, ${Math.round(requestsPerSecond)} req/s, p50 ${latency.p50Ms.toFixed(2)} ms, p99 ${latency.p99Ms.toFixed(2)} ms, ${cpuMsPerRequest[path].toFixed(3)} CPU ms/request`)
@@ -159,6 +169,8 @@ async function measure(config: BenchConfig, upstream: ChildProcessHandle<string>
 const config = parseBenchConfig(process.argv.slice(2), process.env)
 /** Read by `marketplace-process.ts` too: the billed marketplace's ledger is PostgreSQL when set. */
 const databaseUrl = process.env.BENCH_DATABASE_URL
+/** The process name of the PostgreSQL server behind `databaseUrl`, which runs on this machine. */
+const LEDGER_SERVER = 'postgres'
 const upstream = await startMockUpstreamProcess({ latencyMs: config.upstreamLatencyMs, tokens: config.tokens, interTokenMs: config.interTokenMs })
 try {
   const markets: Markets = {
