@@ -39,6 +39,20 @@ function cpuTicks(stat: string): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
+/** The name (`comm`) in the text of a `/proc/<pid>/stat` or `/proc/<pid>/task/<tid>/stat`. */
+function commOf(stat: string): string {
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+}
+
+/** A `stat` file's text, or undefined when its process or thread has exited meanwhile. */
+async function readStat(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Milliseconds of CPU (user + system) process `pid` has used so far (Linux only).
  * @example
@@ -66,13 +80,9 @@ export function backgroundShare(before: CpuSnapshot, after: CpuSnapshot): number
 export async function threadCpuMs(pid: number): Promise<Record<string, number>> {
   const byName: Record<string, number> = {}
   for (const tid of await readdir(`/proc/${pid}/task`)) {
-    let text: string
-    try {
-      text = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-    } catch {
-      continue // the thread exited meanwhile
-    }
-    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')).replace(/[-_ ]?\d+$/, '')
+    const text = await readStat(`/proc/${pid}/task/${tid}/stat`)
+    if (text === undefined) continue
+    const name = commOf(text).replace(/[-_ ]?\d+$/, '')
     byName[name] = (byName[name] ?? 0) + (cpuTicks(text) * 1000) / TICKS_PER_SECOND
   }
   return byName
@@ -89,13 +99,8 @@ export async function namedProcessesCpuMs(name: string): Promise<number> {
   let ticks = 0
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
-    let text: string
-    try {
-      text = await readFile(`/proc/${entry}/stat`, 'utf8')
-    } catch {
-      continue // the process exited meanwhile
-    }
-    if (text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')) === name) ticks += cpuTicks(text)
+    const text = await readStat(`/proc/${entry}/stat`)
+    if (text !== undefined && commOf(text) === name) ticks += cpuTicks(text)
   }
   return (ticks * 1000) / TICKS_PER_SECOND
 }

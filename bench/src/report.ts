@@ -31,10 +31,10 @@ export interface PathSet {
   roundsPerSecond?: Record<MarketPath, number[]>
   /**
    * With a PostgreSQL ledger: the CPU milliseconds its server's processes spent per completed
-   * billed request, on the same machine as the marketplace. Absent for PGlite, which is inside
+   * request of each marketplace path, on the same machine. Absent for PGlite, which is inside
    * the marketplace process, and from results written before it was measured.
    */
-  ledgerServerCpuMsPerRequest?: number
+  ledgerServerCpuMsPerRequest?: Record<MarketPath, number>
 }
 
 /** The paths served by a marketplace process. */
@@ -134,10 +134,10 @@ function billingCostByRound({ roundsPerSecond }: PathSet): number[] {
  * The same loss implied by CPU per request, were CPU the bottleneck: the marketplace process's,
  * plus a PostgreSQL ledger server's on the same machine.
  */
-function billingCpuCost({ cpuMsPerRequest, ledgerServerCpuMsPerRequest = 0 }: PathSet): number | null {
-  const via = cpuMsPerRequest.via + ledgerServerCpuMsPerRequest
+function billingCpuCost({ cpuMsPerRequest, ledgerServerCpuMsPerRequest: server }: PathSet): number | null {
+  const via = cpuMsPerRequest.via + (server?.via ?? 0)
   if (!via) return null
-  return (1 - cpuMsPerRequest.unbilled / via) * 100
+  return (1 - (cpuMsPerRequest.unbilled + (server?.unbilled ?? 0)) / via) * 100
 }
 
 const ms = (value: number) => `${value.toFixed(value < 100 ? 2 : 1)} ms`
@@ -224,7 +224,7 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
           `| Requests/s lost to billing per round (a billing-off slice and the billing-on slice beside it), ${byRound.length} rounds | — | — | — | — | median ${percent(quantile(byRound, 0.5))}; middle half ${percent(quantile(byRound, 0.25))} to ${percent(quantile(byRound, 0.75))}; all ${percent(byRound[0]!)} to ${percent(byRound.at(-1)!)} | — | |`,
         ]
       : []),
-    `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)}${serverCpu === undefined ? '' : `, and ${ms(serverCpu)} in PostgreSQL`} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
+    `| Marketplace CPU per request at saturation (the mock's for direct) | ${PATHS.map((path) => ms(saturation.cpuMsPerRequest[path])).join(' | ')} | — | ${signedMs(saturation.cpuMsPerRequest.via - saturation.cpuMsPerRequest.unbilled)}${serverCpu === undefined ? '' : `, and ${signedMs(serverCpu.via - serverCpu.unbilled)} in PostgreSQL`} (${billingCpuCost(saturation)?.toFixed(0) ?? '—'} % of requests/s if CPU-bound) | — | |`,
     latencyRow(`Time to first token p50, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p50Ms', '—', 'Portkey +29 ms'),
     latencyRow(`Time to first token p99, streamed, concurrency ${config.ttftConcurrency}`, timeToFirstToken, 'p99Ms', '—', ''),
     '',
@@ -235,7 +235,9 @@ export function renderMarkdown(results: BenchResults, targets: TargetCheck[]): s
           `| Marketplace CPU per request at saturation, by thread (${marketplaceMemory.scope}) | Billing off | Billing on | Added by billing |`,
           '|---|---|---|---|',
           ...threadNames.map(threadRow),
-          ...(serverCpu === undefined ? [] : [`| PostgreSQL server, the ledger (its processes, outside the marketplace) | — | ${ms(serverCpu)} | ${signedMs(serverCpu)} |`]),
+          ...(serverCpu === undefined
+            ? []
+            : [`| PostgreSQL server, the ledger (its processes, outside the marketplace) | ${ms(serverCpu.unbilled)} | ${ms(serverCpu.via)} | ${signedMs(serverCpu.via - serverCpu.unbilled)} |`]),
           '',
         ]
       : []),

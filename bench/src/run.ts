@@ -60,7 +60,7 @@ async function phase(
   const cpuMs = Object.fromEntries(PATHS.map((path) => [path, 0])) as Record<PathName, number>
   const threadMs: Record<MarketPath, Record<string, number>> = { unbilled: {}, via: {} }
   const roundsPerSecond: Record<MarketPath, number[]> = { unbilled: [], via: [] }
-  let ledgerServerMs = 0
+  const ledgerServerMs: Record<MarketPath, number> = { unbilled: 0, via: 0 }
   const loads = Object.fromEntries(PATHS.map((path) => [path, openLoad(endpoints[path], kind, concurrency)])) as Record<PathName, ReturnType<typeof openLoad>>
   try {
     if (config.phaseWarmupSeconds > 0) {
@@ -72,26 +72,27 @@ async function phase(
       for (const path of round % 2 === 0 ? PATHS : PATHS.toReversed()) {
         const before = await processCpuMs(endpoints[path].pid)
         const threadsBefore = path === 'direct' ? {} : await threadCpuMs(endpoints[path].pid)
-        const ledgerServer = path === 'via' && databaseUrl ? await namedProcessesCpuMs(LEDGER_SERVER) : undefined
+        const ledgerServer = path !== 'direct' && databaseUrl ? await namedProcessesCpuMs(LEDGER_SERVER) : undefined
         const perSecond = await recorders[path].run(loads[path].exchange, sliceMs)
         if (path !== 'direct') roundsPerSecond[path].push(perSecond)
         cpuMs[path] += (await processCpuMs(endpoints[path].pid)) - before
         if (path !== 'direct') {
           for (const [name, ms] of Object.entries(await threadCpuMs(endpoints[path].pid))) threadMs[path][name] = (threadMs[path][name] ?? 0) + ms - (threadsBefore[name] ?? 0)
         }
-        // The billed path's PostgreSQL works for it alone (the unbilled marketplace has no ledger).
-        if (ledgerServer !== undefined) ledgerServerMs += (await namedProcessesCpuMs(LEDGER_SERVER)) - ledgerServer
+        // Both marketplaces use the server (billing off still reads API keys), one path at a time.
+        if (path !== 'direct' && ledgerServer !== undefined) ledgerServerMs[path] += (await namedProcessesCpuMs(LEDGER_SERVER)) - ledgerServer
       }
     }
     const results = { direct: recorders.direct.result(), unbilled: recorders.unbilled.result(), via: recorders.via.result() }
-    const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, results[path].requests ? cpuMs[path] / results[path].requests : 0])) as Record<PathName, number>
-    const perRequest = (path: MarketPath) => Object.fromEntries(Object.entries(threadMs[path]).map(([name, ms]) => [name, results[path].requests ? ms / results[path].requests : 0]))
+    const perRequestOf = (path: PathName, ms: number) => (results[path].requests ? ms / results[path].requests : 0)
+    const cpuMsPerRequest = Object.fromEntries(PATHS.map((path) => [path, perRequestOf(path, cpuMs[path])])) as Record<PathName, number>
+    const perRequest = (path: MarketPath) => Object.fromEntries(Object.entries(threadMs[path]).map(([name, ms]) => [name, perRequestOf(path, ms)]))
     const set: PathSet = {
       ...results,
       cpuMsPerRequest,
       threadCpuMsPerRequest: { unbilled: perRequest('unbilled'), via: perRequest('via') },
       roundsPerSecond,
-      ...(databaseUrl && results.via.requests ? { ledgerServerCpuMsPerRequest: ledgerServerMs / results.via.requests } : {}),
+      ...(databaseUrl ? { ledgerServerCpuMsPerRequest: { unbilled: perRequestOf('unbilled', ledgerServerMs.unbilled), via: perRequestOf('via', ledgerServerMs.via) } } : {}),
     }
     for (const path of PATHS) {
       const { requests, errors, requestsPerSecond, latency } = set[path]
